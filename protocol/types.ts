@@ -1,0 +1,284 @@
+// Wire types shared by the master, the agents and the dashboard.
+// No DOM and no Node types here: protocol/tsconfig.json keeps this folder neutral.
+
+export const TASK_STATES = [
+  'TASK_STAGING',
+  'TASK_STARTING',
+  'TASK_RUNNING',
+  'TASK_KILLING',
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_UNREACHABLE',
+  'TASK_GONE',
+  'TASK_DROPPED',
+  'TASK_UNKNOWN',
+] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+export const TERMINAL_TASK_STATES: ReadonlySet<TaskState> = new Set<TaskState>([
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_GONE',
+  'TASK_DROPPED',
+]);
+
+export function isTerminal(state: TaskState): boolean {
+  return TERMINAL_TASK_STATES.has(state);
+}
+
+/** Inclusive port range [begin, end]. */
+export type Range = [number, number];
+
+/** Unreserved resources of an agent or a task. mem and disk are MiB. */
+export interface Resources {
+  cpus: number;
+  mem: number;
+  disk: number;
+  ports: Range[];
+}
+
+export type Attributes = Record<string, string>;
+
+export type AgentState = 'ACTIVE' | 'UNREACHABLE' | 'DRAINING' | 'DRAINED' | 'GONE';
+
+export interface AgentView {
+  id: string;
+  hostname: string;
+  state: AgentState;
+  /** Total resources the agent announced. */
+  resources: Resources;
+  /** Resources held by tasks that are not terminal. */
+  allocated: Resources;
+  attributes: Attributes;
+  /** Active isolators, e.g. ["cgroups/cpu", "cgroups/mem", "cgroups/pids"] or ["posix/cpu", "posix/mem"]. */
+  isolators: string[];
+  version: string;
+  registeredAt: number;
+  lastSeenAt: number;
+  /** When the agent went UNREACHABLE (ms since epoch), if it is. */
+  unreachableAt?: number;
+}
+
+export type StatusReason =
+  | 'REASON_COMMAND_EXECUTOR_FAILED'
+  | 'REASON_CONTAINER_LIMITATION_MEMORY'
+  | 'REASON_CONTAINER_LIMITATION'
+  | 'REASON_CONTAINER_LAUNCH_FAILED'
+  | 'REASON_EXECUTOR_TERMINATED'
+  | 'REASON_AGENT_REMOVED'
+  | 'REASON_AGENT_UNREACHABLE'
+  | 'REASON_AGENT_RESTARTED'
+  | 'REASON_AGENT_DRAINING'
+  | 'REASON_FRAMEWORK_REMOVED'
+  | 'REASON_RECONCILIATION'
+  | 'REASON_TASK_KILLED_DURING_LAUNCH'
+  | 'REASON_TASK_INVALID'
+  | 'REASON_TASK_UNKNOWN'
+  | 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED'
+  | 'REASON_FETCHER_FAILED'
+  | 'REASON_SLAVE_REMOVED';
+
+export interface CommandSpec {
+  /** Shell command (shell: true) or the executable (shell: false, with args). */
+  value: string;
+  shell: boolean;
+  args?: string[];
+  env: Record<string, string>;
+  uris: Array<{ value: string; extract?: boolean; executable?: boolean; cache?: boolean; outputFile?: string }>;
+  /** Run as this user; when absent the agent picks (unprivileged when it runs as root). */
+  user?: string;
+}
+
+export interface TaskView {
+  id: string;
+  name: string;
+  frameworkId: string;
+  agentId: string;
+  state: TaskState;
+  resources: Resources;
+  command: CommandSpec;
+  labels: Record<string, string>;
+  reason?: StatusReason;
+  message?: string;
+  exitCode?: number;
+  healthy?: boolean;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  endedAt?: number;
+  /** Last status update uuid applied (base64). */
+  statusUuid?: string;
+}
+
+export interface FrameworkView {
+  id: string;
+  name: string;
+  user: string;
+  roles: string[];
+  principal?: string;
+  /** Subscribed and its connection open. */
+  connected: boolean;
+  /** Not torn down. */
+  active: boolean;
+  builtin: boolean;
+  failoverTimeoutSeconds: number;
+  registeredAt: number;
+  suppressed: boolean;
+  hostname?: string;
+  webuiUrl?: string;
+}
+
+// ---------------------------------------------------------------------------
+// Dashboard stream (WS /api/v1/stream)
+
+export type EntityKind = 'agent' | 'task' | 'framework';
+
+/** One numbered change of cluster state. `put` carries the whole object, `patch` only changed fields. */
+export type ClusterEvent =
+  | { seq: number; at: number; kind: 'agent'; op: 'put'; id: string; data: AgentView }
+  | { seq: number; at: number; kind: 'agent'; op: 'patch'; id: string; data: Partial<AgentView> }
+  | { seq: number; at: number; kind: 'agent'; op: 'delete'; id: string }
+  | { seq: number; at: number; kind: 'task'; op: 'put'; id: string; data: TaskView }
+  | { seq: number; at: number; kind: 'task'; op: 'patch'; id: string; data: Partial<TaskView> }
+  | { seq: number; at: number; kind: 'task'; op: 'delete'; id: string }
+  | { seq: number; at: number; kind: 'framework'; op: 'put'; id: string; data: FrameworkView }
+  | { seq: number; at: number; kind: 'framework'; op: 'patch'; id: string; data: Partial<FrameworkView> }
+  | { seq: number; at: number; kind: 'framework'; op: 'delete'; id: string };
+
+export interface ClusterSnapshot {
+  /** Identifies one run of the master; a new epoch means sequence numbers restarted. */
+  epoch: string;
+  /** The sequence number of the last event included in this snapshot. */
+  seq: number;
+  agents: AgentView[];
+  tasks: TaskView[];
+  frameworks: FrameworkView[];
+}
+
+/** Client to server. The first message must be `hello` (unless auth came in Sec-WebSocket-Protocol). */
+export type StreamClientMessage =
+  | { type: 'hello'; token?: string; epoch?: string; seq?: number }
+  | { type: 'ping' };
+
+export type StreamServerMessage =
+  | ({ type: 'snapshot' } & ClusterSnapshot)
+  | { type: 'events'; epoch: string; events: ClusterEvent[] }
+  | { type: 'heartbeat'; epoch: string; seq: number; at: number }
+  | { type: 'error'; message: string };
+
+/** WebSocket close codes used by Yagura. */
+export const CLOSE = {
+  /** Authentication missing or wrong. */
+  UNAUTHORIZED: 4401,
+  /** Authenticated but not allowed. */
+  FORBIDDEN: 4403,
+  /** The client could not keep up; its queue hit the bound. */
+  TOO_SLOW: 4408,
+  /** A message that is not valid JSON or not a known type. */
+  BAD_MESSAGE: 4400,
+  /** A message larger than the limit. */
+  TOO_BIG: 1009,
+  /** Replaced by a newer connection of the same peer. */
+  REPLACED: 4409,
+} as const;
+
+// ---------------------------------------------------------------------------
+// Agent link (WS /api/v1/agent). The agent authenticates with
+// `Authorization: Bearer <agent secret>` on the upgrade request.
+
+export interface StatusUpdate {
+  /** Unique per update (base64 of 16 random bytes); duplicates are acknowledged and ignored. */
+  uuid: string;
+  taskId: string;
+  frameworkId: string;
+  agentId: string;
+  state: TaskState;
+  reason?: StatusReason;
+  message?: string;
+  exitCode?: number;
+  healthy?: boolean;
+  /** ms since epoch, when the agent observed it. */
+  timestamp: number;
+}
+
+export interface AgentTaskReport {
+  taskId: string;
+  frameworkId: string;
+  state: TaskState;
+  resources: Resources;
+}
+
+export interface LaunchSpec {
+  taskId: string;
+  frameworkId: string;
+  name: string;
+  command: CommandSpec;
+  resources: Resources;
+  labels: Record<string, string>;
+  /** Grace period between SIGTERM and SIGKILL. */
+  killGracePeriodMs: number;
+}
+
+export type FilesOp = 'browse' | 'read' | 'download';
+
+export interface FileEntry {
+  path: string;
+  size: number;
+  mode: string;
+  mtime: number;
+  isDir: boolean;
+}
+
+export type AgentToMaster =
+  | {
+      type: 'register';
+      /** Present when the agent registered before (from its checkpoint). */
+      agentId?: string;
+      hostname: string;
+      resources: Resources;
+      attributes: Attributes;
+      isolators: string[];
+      version: string;
+      /** Every task the agent knows of that is not terminal-and-acknowledged. */
+      tasks: AgentTaskReport[];
+    }
+  | { type: 'heartbeat' }
+  | { type: 'status'; update: StatusUpdate }
+  | { type: 'files.reply'; reqId: string; ok: true; entries?: FileEntry[]; data?: string; offset?: number; size?: number; eof?: boolean }
+  | { type: 'files.reply'; reqId: string; ok: false; status: 400 | 404; message: string }
+  /** Tail output; data is UTF-8 text (possibly a partial line). */
+  | { type: 'files.chunk'; streamId: string; data: string; offset: number }
+  | { type: 'files.end'; streamId: string; message?: string };
+
+export type MasterToAgent =
+  | { type: 'registered'; agentId: string; heartbeatIntervalMs: number }
+  | { type: 'refused'; message: string }
+  | { type: 'launch'; task: LaunchSpec }
+  | { type: 'kill'; taskId: string; gracePeriodMs?: number }
+  | { type: 'ack'; taskId: string; uuid: string }
+  /**
+   * Read the task's sandbox. `path` is relative to the sandbox root ("" or "/" is the root).
+   * read: `data` is base64 of at most `length` bytes from `offset`; a negative offset reads from the end.
+   */
+  | { type: 'files.request'; reqId: string; op: FilesOp; taskId: string; path: string; offset?: number; length?: number }
+  | { type: 'files.tail'; streamId: string; taskId: string; path: string; offset?: number }
+  | { type: 'files.untail'; streamId: string };
+
+// ---------------------------------------------------------------------------
+// Errors
+
+export interface ErrorDetail {
+  path: string;
+  errors: string[];
+}
+
+export interface ErrorBody {
+  message: string;
+  details: ErrorDetail[];
+}

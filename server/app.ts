@@ -1,0 +1,114 @@
+// build(options) → a master that is fully wired but not listening. Tests start it on port 0;
+// main.ts only reads argv and calls this.
+
+import { mkdirSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { Auth, AGENT_SECRET_FILE, newSecret, secretFile } from './api/auth.js';
+import { createHttp } from './api/http.js';
+import { attachSockets } from './api/sockets.js';
+import { registerStatic } from './api/static.js';
+import { StreamHub, type StreamOptions } from './api/stream.js';
+import { registerMesosApis } from './api/mesos/index.js';
+import { Master, type MasterOptions } from './master/master.js';
+import type { Logger } from './master/types.js';
+import { SqliteStore } from './store/sqlite.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const VERSION: string = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+export interface BuildOptions {
+  dataDir: string;
+  host?: string;
+  port?: number;
+  /** Default true. May only be false on a loopback bind. */
+  auth?: boolean;
+  /** Agents' shared secret; default: the data directory's `agent-secret` file (created on first start). */
+  agentSecret?: string;
+  /** The built dashboard; default `<repo>/dist`. */
+  distDir?: string;
+  allowedOrigins?: string[];
+  master?: Partial<Omit<MasterOptions, 'store' | 'version'>>;
+  stream?: StreamOptions;
+  bodyLimit?: number;
+  log?: Logger;
+}
+
+export interface Yagura {
+  master: Master;
+  http: FastifyInstance;
+  hub: StreamHub;
+  adminToken: string;
+  agentSecret: string;
+  dataDir: string;
+  auth: Auth;
+  /** Starts listening; resolves with the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1';
+  return false;
+}
+
+export async function build(opts: BuildOptions): Promise<Yagura> {
+  const host = opts.host ?? '127.0.0.1';
+  const authEnabled = opts.auth ?? true;
+  if (!authEnabled && !isLoopback(host)) {
+    throw new Error(`refusing to bind ${host} without authentication: only a loopback address may run with auth disabled`);
+  }
+  const log: Logger = opts.log ?? (() => {});
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const store = new SqliteStore(join(opts.dataDir, 'yagura.db'));
+  const auth = new Auth(store, authEnabled);
+  const adminToken = auth.ensureAdminToken(opts.dataDir);
+  const agentSecret = opts.agentSecret ?? secretFile(opts.dataDir, AGENT_SECRET_FILE, () => newSecret('ygs_')).value;
+  const master = new Master({
+    store,
+    version: VERSION,
+    log,
+    onFatal: (err) => {
+      log('error', `the store failed; stopping rather than lose acknowledged state: ${String(err)}`);
+      process.exit(70);
+    },
+    ...opts.master,
+  });
+  const allowedOrigins = opts.allowedOrigins ?? [];
+  const http = createHttp({ master, auth, allowedOrigins, log, ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}) });
+  registerMesosApis(http, { master });
+  await registerStatic(http, opts.distDir ?? join(ROOT, 'dist'));
+  const hub = new StreamHub(master, auth, opts.stream);
+  const sockets = attachSockets(http.server, { master, auth, hub, agentSecret, allowedOrigins, log });
+  master.start();
+
+  let closed = false;
+  return {
+    master,
+    http,
+    hub,
+    adminToken,
+    agentSecret,
+    dataDir: opts.dataDir,
+    auth,
+    async listen() {
+      await http.listen({ host, port: opts.port ?? 5050 });
+      const addr = http.server.address();
+      const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      hub.close();
+      sockets.close();
+      await master.stop();
+      await http.close();
+      store.close();
+    },
+  };
+}

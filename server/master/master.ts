@@ -1,0 +1,1132 @@
+// The master loop: it owns the timers, the agent links and the scheduler connections, feeds
+// the pure core (task state machine, allocator), persists every change, and only then acks,
+// answers and publishes. Changes made in one turn of the event loop are committed together
+// (group commit), so a burst of status updates costs one fsync, not one each.
+
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  isTerminal,
+  type AgentTaskReport,
+  type AgentToMaster,
+  type AgentView,
+  type ClusterSnapshot,
+  type FrameworkView,
+  type MasterToAgent,
+  type Resources,
+  type StatusReason,
+  type StatusUpdate,
+  type TaskState,
+  type TaskView,
+} from '../../protocol/types.js';
+import { Allocator } from '../core/allocator.js';
+import { addResources, containsResources, emptyResources, subtractResources } from '../core/resources.js';
+import { applyStatusUpdate } from '../core/task-state.js';
+import { ApiError, conflict, notFound } from '../api/errors.js';
+import type { AgentRecord, FrameworkRecord, Store, TaskRecord } from '../store/store.js';
+import { EventLog, type EventInput } from './event-log.js';
+import type { AgentConnection, FrameworkInput, Logger, Offer, SchedulerConnection, TaskLaunch, TaskStatus } from './types.js';
+
+export interface MasterOptions {
+  store: Store;
+  version: string;
+  now?: () => number;
+  log?: Logger;
+  /** How often agents heartbeat. */
+  heartbeatIntervalMs?: number;
+  /** Missed heartbeats before an agent is UNREACHABLE. */
+  maxMissedHeartbeats?: number;
+  allocationIntervalMs?: number;
+  offerTimeoutMs?: number;
+  eventLogCapacity?: number;
+  /** How often unacknowledged updates are re-sent to their framework. */
+  frameworkAckRetryMs?: number;
+  /** Called when the store fails: the master cannot go on without losing acknowledged state. */
+  onFatal?: (err: unknown) => void;
+}
+
+type RegisterMessage = Extract<AgentToMaster, { type: 'register' }>;
+
+interface AgentLink {
+  conn: AgentConnection;
+}
+
+interface FrameworkLink {
+  conn: SchedulerConnection;
+  streamId: string;
+}
+
+interface FileWaiter {
+  agentId: string;
+  resolve(reply: Extract<AgentToMaster, { type: 'files.reply' }>): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface TailSubscriber {
+  agentId: string;
+  onChunk(data: string, offset: number): void;
+  onEnd(message?: string): void;
+}
+
+const DEFAULT_KILL_GRACE_MS = 3000;
+
+export class Master {
+  readonly epoch = randomUUID();
+  readonly events: EventLog;
+  readonly startedAt: number;
+  readonly version: string;
+
+  private readonly store: Store;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  readonly heartbeatIntervalMs: number;
+  private readonly maxMissedHeartbeats: number;
+  private readonly allocationIntervalMs: number;
+  private readonly offerTimeoutMs: number;
+  private readonly frameworkAckRetryMs: number;
+  private readonly onFatal: (err: unknown) => void;
+
+  private readonly agents = new Map<string, AgentRecord>();
+  private readonly frameworks = new Map<string, FrameworkRecord>();
+  private readonly tasks = new Map<string, TaskRecord>();
+  /** Non-terminal task ids per agent, so agent-wide operations do not scan every task. */
+  private readonly tasksByAgent = new Map<string, Set<string>>();
+  private readonly offers = new Map<string, Offer>();
+  private readonly allocator: Allocator;
+  private readonly agentLinks = new Map<string, AgentLink>();
+  private readonly frameworkLinks = new Map<string, FrameworkLink>();
+  private offerCounter = 0;
+
+  // group commit
+  private dirtyAgents = new Set<string>();
+  private dirtyFrameworks = new Set<string>();
+  private dirtyTasks = new Set<string>();
+  private pendingEvents: EventInput[] = [];
+  private afterCommit: Array<() => void> = [];
+  private commitWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
+  private flushScheduled = false;
+  private allocationScheduled = false;
+
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+
+  private fileWaiters = new Map<string, FileWaiter>();
+  private tails = new Map<string, TailSubscriber>();
+
+  constructor(opts: MasterOptions) {
+    this.store = opts.store;
+    this.version = opts.version;
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? (() => {});
+    this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 5000;
+    this.maxMissedHeartbeats = opts.maxMissedHeartbeats ?? 3;
+    this.allocationIntervalMs = opts.allocationIntervalMs ?? 1000;
+    this.offerTimeoutMs = opts.offerTimeoutMs ?? 60_000;
+    this.frameworkAckRetryMs = opts.frameworkAckRetryMs ?? 10_000;
+    this.onFatal = opts.onFatal ?? ((err) => this.log('error', `store failure: ${String(err)}`));
+    this.events = new EventLog(opts.eventLogCapacity ?? 10_000, this.now);
+    this.allocator = new Allocator({ now: this.now });
+    this.startedAt = this.now();
+    this.recover();
+  }
+
+  /** Rebuild memory from the store. Nothing is connected yet: agents must re-register and
+   * schedulers re-subscribe; both are judged by their timeouts from now. */
+  private recover(): void {
+    const { agents, frameworks, tasks } = this.store.load();
+    const now = this.now();
+    for (const f of frameworks) {
+      const rec: FrameworkRecord = { ...f, connected: false };
+      if (rec.active && !rec.builtin) rec.disconnectedAt = now;
+      this.frameworks.set(rec.id, rec);
+      if (rec.active) {
+        this.allocator.addFramework(rec.id, rec.roles[0] ?? '*');
+        // nobody is listening until it re-subscribes
+        this.allocator.suppress(rec.id);
+      }
+    }
+    for (const a of agents) {
+      // lastSeenAt restarts at now: an agent gets the full heartbeat timeout to re-register
+      this.agents.set(a.id, { ...a, lastSeenAt: now });
+      if (a.state !== 'GONE') this.allocator.addAgent(a.id, a.resources, { active: false });
+    }
+    for (const t of tasks) {
+      this.tasks.set(t.id, t);
+      if (!isTerminal(t.state)) {
+        this.indexTask(t);
+        if (this.agents.get(t.agentId)?.state !== 'GONE') this.allocator.allocate(t.agentId, t.frameworkId, t.resources);
+      }
+    }
+  }
+
+  start(): void {
+    this.timers.push(setInterval(() => this.checkHeartbeats(), Math.max(50, Math.floor(this.heartbeatIntervalMs / 2))));
+    this.timers.push(setInterval(() => this.allocate(), this.allocationIntervalMs));
+    this.timers.push(setInterval(() => this.sweep(), 1000));
+    this.timers.push(setInterval(() => this.resendPendingAcks(), this.frameworkAckRetryMs));
+    for (const t of this.timers) t.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.commit().catch(() => {});
+    for (const w of this.fileWaiters.values()) {
+      clearTimeout(w.timer);
+      w.reject(new ApiError(503, 'master is stopping'));
+    }
+    this.fileWaiters.clear();
+    for (const [, t] of this.tails) t.onEnd('master is stopping');
+    this.tails.clear();
+    for (const link of this.agentLinks.values()) link.conn.close(1001, 'master stopping');
+    this.agentLinks.clear();
+    for (const link of this.frameworkLinks.values()) link.conn.close();
+    this.frameworkLinks.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reads
+
+  getAgent(id: string): AgentView | undefined {
+    const a = this.agents.get(id);
+    return a && toAgentView(a);
+  }
+
+  listAgents(): AgentView[] {
+    return [...this.agents.values()].map(toAgentView);
+  }
+
+  getTask(id: string): TaskView | undefined {
+    const t = this.tasks.get(id);
+    return t && toTaskView(t);
+  }
+
+  listTasks(): TaskView[] {
+    return [...this.tasks.values()].map(toTaskView);
+  }
+
+  getFramework(id: string): FrameworkView | undefined {
+    const f = this.frameworks.get(id);
+    return f && toFrameworkView(f);
+  }
+
+  listFrameworks(): FrameworkView[] {
+    return [...this.frameworks.values()].map(toFrameworkView);
+  }
+
+  listOffers(): Offer[] {
+    return [...this.offers.values()];
+  }
+
+  /** Offered (outstanding) resources per agent, for state endpoints. */
+  offeredOn(agentId: string): Resources {
+    let r = emptyResources();
+    for (const o of this.offers.values()) if (o.agentId === agentId) r = addResources(r, o.resources);
+    return r;
+  }
+
+  isAgentConnected(id: string): boolean {
+    return this.agentLinks.has(id);
+  }
+
+  snapshot(): ClusterSnapshot {
+    return {
+      epoch: this.epoch,
+      seq: this.events.seq,
+      agents: this.listAgents(),
+      tasks: this.listTasks(),
+      frameworks: this.listFrameworks(),
+    };
+  }
+
+  /** Resolves once every change made so far is durably committed (and its events published). */
+  commit(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.commitWaiters.push({ resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Persistence and publication
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const agents = [...this.dirtyAgents].map((id) => this.agents.get(id)).filter((a): a is AgentRecord => !!a);
+    const frameworks = [...this.dirtyFrameworks].map((id) => this.frameworks.get(id)).filter((f): f is FrameworkRecord => !!f);
+    const tasks = [...this.dirtyTasks].map((id) => this.tasks.get(id)).filter((t): t is TaskRecord => !!t);
+    const after = this.afterCommit;
+    const events = this.pendingEvents;
+    const waiters = this.commitWaiters;
+    this.dirtyAgents = new Set();
+    this.dirtyFrameworks = new Set();
+    this.dirtyTasks = new Set();
+    this.afterCommit = [];
+    this.pendingEvents = [];
+    this.commitWaiters = [];
+    try {
+      if (agents.length || frameworks.length || tasks.length) this.store.write({ agents, frameworks, tasks });
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+      this.onFatal(err);
+      return;
+    }
+    for (const fn of after) {
+      try {
+        fn();
+      } catch (err) {
+        this.log('error', `after-commit action failed: ${String(err)}`);
+      }
+    }
+    this.events.append(events);
+    for (const w of waiters) w.resolve();
+  }
+
+  private then(fn: () => void): void {
+    this.afterCommit.push(fn);
+    this.scheduleFlush();
+  }
+
+  private putAgent(a: AgentRecord, changed?: Partial<AgentView>): void {
+    this.agents.set(a.id, a);
+    this.dirtyAgents.add(a.id);
+    this.pendingEvents.push(
+      changed ? { kind: 'agent', op: 'patch', id: a.id, data: changed } : { kind: 'agent', op: 'put', id: a.id, data: toAgentView(a) },
+    );
+    this.scheduleFlush();
+  }
+
+  private putFramework(f: FrameworkRecord, changed?: Partial<FrameworkView>): void {
+    this.frameworks.set(f.id, f);
+    this.dirtyFrameworks.add(f.id);
+    this.pendingEvents.push(
+      changed
+        ? { kind: 'framework', op: 'patch', id: f.id, data: changed }
+        : { kind: 'framework', op: 'put', id: f.id, data: toFrameworkView(f) },
+    );
+    this.scheduleFlush();
+  }
+
+  private putTask(t: TaskRecord, changed?: Partial<TaskView>): void {
+    this.tasks.set(t.id, t);
+    this.dirtyTasks.add(t.id);
+    if (changed === undefined) this.pendingEvents.push({ kind: 'task', op: 'put', id: t.id, data: toTaskView(t) });
+    else if (Object.keys(changed).length > 0) this.pendingEvents.push({ kind: 'task', op: 'patch', id: t.id, data: changed });
+    this.scheduleFlush();
+  }
+
+  private indexTask(t: TaskRecord): void {
+    let set = this.tasksByAgent.get(t.agentId);
+    if (!set) this.tasksByAgent.set(t.agentId, (set = new Set()));
+    set.add(t.id);
+  }
+
+  private unindexTask(t: TaskRecord): void {
+    this.tasksByAgent.get(t.agentId)?.delete(t.id);
+  }
+
+  private activeTasksOn(agentId: string): TaskRecord[] {
+    const ids = this.tasksByAgent.get(agentId);
+    if (!ids) return [];
+    const out: TaskRecord[] = [];
+    for (const id of ids) {
+      const t = this.tasks.get(id);
+      if (t && !isTerminal(t.state)) out.push(t);
+    }
+    return out;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Agents
+
+  /** A new agent link delivered its `register`. Answers `registered` (after commit) or `refused`. */
+  registerAgent(conn: AgentConnection, msg: RegisterMessage): string | undefined {
+    const now = this.now();
+    const existing = msg.agentId ? this.agents.get(msg.agentId) : undefined;
+    if (existing?.state === 'GONE') {
+      conn.send({ type: 'refused', message: `agent ${existing.id} was marked gone; start it with a fresh work directory to join as a new agent` });
+      conn.close(4403, 'agent gone');
+      return undefined;
+    }
+    const id = existing?.id ?? msg.agentId ?? `${randomUUID()}-S0`;
+    const previous = this.agentLinks.get(id);
+    if (previous && previous.conn !== conn) previous.conn.close(4409, 'replaced by a newer connection');
+    this.agentLinks.set(id, { conn });
+
+    let agent: AgentRecord;
+    if (existing) {
+      this.rescindOffersOn(id);
+      const state = existing.state === 'UNREACHABLE' ? (existing.drain ? 'DRAINING' : 'ACTIVE') : existing.state;
+      agent = {
+        ...existing,
+        hostname: msg.hostname,
+        resources: msg.resources,
+        attributes: msg.attributes,
+        isolators: msg.isolators,
+        version: msg.version,
+        state,
+        lastSeenAt: now,
+      };
+      delete agent.unreachableAt;
+      this.allocator.removeAgent(id);
+    } else {
+      agent = {
+        id,
+        hostname: msg.hostname,
+        state: 'ACTIVE',
+        resources: msg.resources,
+        allocated: emptyResources(),
+        attributes: msg.attributes,
+        isolators: msg.isolators,
+        version: msg.version,
+        registeredAt: now,
+        lastSeenAt: now,
+      };
+    }
+    this.allocator.addAgent(id, agent.resources, { active: agent.state === 'ACTIVE' });
+    // what the master believes runs there holds resources until reconciliation says otherwise
+    for (const t of this.activeTasksOn(id)) this.allocator.allocate(id, t.frameworkId, t.resources);
+    this.putAgent(agent);
+    this.then(() => conn.send({ type: 'registered', agentId: id, heartbeatIntervalMs: this.heartbeatIntervalMs }));
+    this.reconcileAgent(agent, msg.tasks);
+    this.recomputeAllocated(id);
+    this.log('info', `agent ${id} (${msg.hostname}) ${existing ? 're-registered' : 'registered'}`);
+    this.triggerAllocation();
+    return id;
+  }
+
+  /** Compare what the agent runs with what the master wants; settle both sides. */
+  private reconcileAgent(agent: AgentRecord, reported: AgentTaskReport[]): void {
+    const seen = new Set<string>();
+    for (const r of reported) {
+      seen.add(r.taskId);
+      const t = this.tasks.get(r.taskId);
+      const wanted =
+        t &&
+        t.agentId === agent.id &&
+        !isTerminal(t.state) &&
+        !t.killRequested &&
+        this.frameworks.get(t.frameworkId)?.active === true &&
+        agent.state !== 'DRAINING' &&
+        agent.state !== 'DRAINED';
+      if (!wanted) {
+        if (!isTerminal(r.state)) {
+          this.log('info', `agent ${agent.id} runs task ${r.taskId} that is not wanted; killing it`);
+          const grace = t?.killGracePeriodMs ?? agent.drain?.gracePeriodMs;
+          this.then(() => this.sendToAgent(agent.id, { type: 'kill', taskId: r.taskId, ...(grace !== undefined ? { gracePeriodMs: grace } : {}) }));
+        }
+        continue;
+      }
+      if (t.state === 'TASK_UNREACHABLE' && !isTerminal(r.state)) {
+        // back from a partition: the agent's own (unacked) updates follow, this restores the view now
+        this.applyMasterUpdate(t, r.state, 'REASON_RECONCILIATION', 'agent re-registered');
+      }
+    }
+    for (const t of this.activeTasksOn(agent.id)) {
+      if (seen.has(t.id)) continue;
+      this.applyMasterUpdate(t, 'TASK_LOST', 'REASON_RECONCILIATION', 'task was not found on its agent when the agent re-registered');
+    }
+    // kills that were asked for while the agent was away
+    for (const t of this.activeTasksOn(agent.id)) {
+      if (t.killRequested && seen.has(t.id)) {
+        this.then(() => this.sendToAgent(agent.id, { type: 'kill', taskId: t.id, gracePeriodMs: t.killGracePeriodMs ?? DEFAULT_KILL_GRACE_MS }));
+      }
+    }
+    this.maybeFinishDrain(agent.id);
+  }
+
+  agentMessage(agentId: string, conn: AgentConnection, msg: AgentToMaster): void {
+    const link = this.agentLinks.get(agentId);
+    if (!link || link.conn !== conn) return; // a replaced or dropped link
+    const agent = this.agents.get(agentId);
+    if (!agent) return;
+    agent.lastSeenAt = this.now();
+    switch (msg.type) {
+      case 'heartbeat':
+        return;
+      case 'status':
+        this.agentStatus(agentId, msg.update);
+        return;
+      case 'files.reply': {
+        const w = this.fileWaiters.get(msg.reqId);
+        if (!w || w.agentId !== agentId) return;
+        clearTimeout(w.timer);
+        this.fileWaiters.delete(msg.reqId);
+        w.resolve(msg);
+        return;
+      }
+      case 'files.chunk': {
+        const s = this.tails.get(msg.streamId);
+        if (s && s.agentId === agentId) s.onChunk(msg.data, msg.offset);
+        return;
+      }
+      case 'files.end': {
+        const s = this.tails.get(msg.streamId);
+        if (s && s.agentId === agentId) {
+          this.tails.delete(msg.streamId);
+          s.onEnd(msg.message);
+        }
+        return;
+      }
+      case 'register':
+        // a second register on a live link is a re-registration
+        this.registerAgent(conn, msg);
+        return;
+    }
+  }
+
+  agentDisconnected(agentId: string, conn: AgentConnection): void {
+    const link = this.agentLinks.get(agentId);
+    if (!link || link.conn !== conn) return;
+    this.agentLinks.delete(agentId);
+    // no offers for an agent we cannot reach; it has the heartbeat timeout to come back
+    this.allocator.setAgentActive(agentId, false);
+    this.rescindOffersOn(agentId);
+    for (const [reqId, w] of this.fileWaiters) {
+      if (w.agentId !== agentId) continue;
+      clearTimeout(w.timer);
+      this.fileWaiters.delete(reqId);
+      w.reject(new ApiError(503, 'the agent disconnected'));
+    }
+    for (const [streamId, s] of this.tails) {
+      if (s.agentId !== agentId) continue;
+      this.tails.delete(streamId);
+      s.onEnd('the agent disconnected');
+    }
+    this.log('info', `agent ${agentId} disconnected`);
+  }
+
+  private sendToAgent(agentId: string, msg: MasterToAgent): boolean {
+    const link = this.agentLinks.get(agentId);
+    if (!link) return false;
+    link.conn.send(msg);
+    return true;
+  }
+
+  private agentStatus(agentId: string, update: StatusUpdate): void {
+    const ack = () => this.sendToAgent(agentId, { type: 'ack', taskId: update.taskId, uuid: update.uuid });
+    const t = this.tasks.get(update.taskId);
+    if (!t || t.agentId !== agentId) {
+      this.log('warn', `status ${update.state} for unknown task ${update.taskId} from agent ${agentId}`);
+      ack();
+      if (!isTerminal(update.state)) this.sendToAgent(agentId, { type: 'kill', taskId: update.taskId });
+      return;
+    }
+    if (t.statusUuid === update.uuid) {
+      ack(); // a resend whose ack was lost
+      return;
+    }
+    const res = applyStatusUpdate(t, update, this.now());
+    if (!res.ok) {
+      if (res.duplicate) {
+        ack();
+        return;
+      }
+      this.log('warn', `rejected status for ${t.id}: ${res.error}`);
+      ack();
+      if (isTerminal(t.state) && !isTerminal(update.state)) this.sendToAgent(agentId, { type: 'kill', taskId: t.id });
+      return;
+    }
+    this.commitTaskUpdate(t, res.task, res.becameTerminal, 'SOURCE_EXECUTOR');
+    this.then(ack);
+  }
+
+  /** A status the master itself decides (unreachable, lost, gone, reconciliation). */
+  private applyMasterUpdate(t: TaskRecord, state: TaskState, reason: StatusReason, message: string): void {
+    const update: StatusUpdate = {
+      uuid: randomBytes(16).toString('base64'),
+      taskId: t.id,
+      frameworkId: t.frameworkId,
+      agentId: t.agentId,
+      state,
+      reason,
+      message,
+      timestamp: this.now(),
+    };
+    const res = applyStatusUpdate(t, update, this.now());
+    if (!res.ok) {
+      this.log('warn', `master update of ${t.id} to ${state} rejected: ${res.error}`);
+      return;
+    }
+    this.commitTaskUpdate(t, res.task, res.becameTerminal, 'SOURCE_MASTER');
+  }
+
+  private commitTaskUpdate(before: TaskRecord, after: TaskView, becameTerminal: boolean, source: TaskStatus['source']): void {
+    const fw = this.frameworks.get(after.frameworkId);
+    const needsAck = !!fw && !fw.builtin && fw.active;
+    const rec: TaskRecord = { ...before, ...after };
+    if (needsAck) rec.pendingAck = after.statusUuid;
+    else delete rec.pendingAck;
+    this.putTask(rec, diffTask(before, rec));
+    if (becameTerminal) {
+      this.unindexTask(rec);
+      const agent = this.agents.get(rec.agentId);
+      if (agent && agent.state !== 'GONE') this.allocator.recover(rec.agentId, rec.frameworkId, rec.resources);
+      this.recomputeAllocated(rec.agentId);
+      this.triggerAllocation();
+    }
+    const status = toStatus(rec, source, needsAck);
+    this.then(() => this.frameworkLinks.get(rec.frameworkId)?.conn.update(status));
+    if (becameTerminal) this.maybeFinishDrain(rec.agentId);
+  }
+
+  private recomputeAllocated(agentId: string): void {
+    const agent = this.agents.get(agentId);
+    if (!agent) return;
+    let total = emptyResources();
+    for (const t of this.activeTasksOn(agentId)) total = addResources(total, t.resources);
+    if (JSON.stringify(total) !== JSON.stringify(agent.allocated)) {
+      this.putAgent({ ...agent, allocated: total }, { allocated: total });
+    }
+  }
+
+  private checkHeartbeats(): void {
+    const now = this.now();
+    const limit = this.heartbeatIntervalMs * this.maxMissedHeartbeats;
+    for (const a of this.agents.values()) {
+      if (a.state === 'UNREACHABLE' || a.state === 'GONE') continue;
+      if (now - a.lastSeenAt <= limit) continue;
+      this.markUnreachable(a);
+    }
+  }
+
+  private markUnreachable(a: AgentRecord): void {
+    const now = this.now();
+    this.log('warn', `agent ${a.id} (${a.hostname}) missed ${this.maxMissedHeartbeats} heartbeats: UNREACHABLE`);
+    const link = this.agentLinks.get(a.id);
+    if (link) {
+      this.agentLinks.delete(a.id);
+      link.conn.close(4408, 'missed heartbeats');
+    }
+    this.allocator.setAgentActive(a.id, false);
+    this.rescindOffersOn(a.id);
+    this.putAgent({ ...a, state: 'UNREACHABLE', unreachableAt: now }, { state: 'UNREACHABLE', unreachableAt: now });
+    for (const t of this.activeTasksOn(a.id)) {
+      this.applyMasterUpdate(t, 'TASK_UNREACHABLE', 'REASON_AGENT_UNREACHABLE', `agent ${a.hostname} is unreachable`);
+    }
+  }
+
+  drainAgent(agentId: string, opts: { gracePeriodMs?: number; markGone?: boolean } = {}): void {
+    const a = this.agents.get(agentId);
+    if (!a) throw notFound(`agent ${agentId} not found`, [{ path: '/agent_id', errors: ['unknown agent'] }]);
+    if (a.state === 'GONE') throw conflict(`agent ${agentId} is gone`);
+    const drain = { markGone: opts.markGone ?? false, ...(opts.gracePeriodMs !== undefined ? { gracePeriodMs: opts.gracePeriodMs } : {}) };
+    const state = a.state === 'UNREACHABLE' ? 'UNREACHABLE' : 'DRAINING';
+    this.putAgent({ ...a, state, drain }, { state });
+    this.allocator.setAgentActive(agentId, false);
+    this.rescindOffersOn(agentId);
+    for (const t of this.activeTasksOn(agentId)) this.requestKill(t, opts.gracePeriodMs);
+    this.maybeFinishDrain(agentId);
+  }
+
+  private maybeFinishDrain(agentId: string): void {
+    const a = this.agents.get(agentId);
+    if (!a || a.state !== 'DRAINING') return;
+    if (this.activeTasksOn(agentId).length > 0) return;
+    if (a.drain?.markGone) {
+      this.markAgentGone(agentId);
+      return;
+    }
+    this.putAgent({ ...a, state: 'DRAINED' }, { state: 'DRAINED' });
+  }
+
+  reactivateAgent(agentId: string): void {
+    const a = this.agents.get(agentId);
+    if (!a) throw notFound(`agent ${agentId} not found`, [{ path: '/agent_id', errors: ['unknown agent'] }]);
+    if (a.state !== 'DRAINING' && a.state !== 'DRAINED') throw conflict(`agent ${agentId} is ${a.state}, not draining or drained`);
+    const next: AgentRecord = { ...a, state: 'ACTIVE' };
+    delete next.drain;
+    this.putAgent(next, { state: 'ACTIVE' });
+    if (this.agentLinks.has(agentId)) this.allocator.setAgentActive(agentId, true);
+    this.triggerAllocation();
+  }
+
+  markAgentGone(agentId: string): void {
+    const a = this.agents.get(agentId);
+    if (!a) throw notFound(`agent ${agentId} not found`, [{ path: '/agent_id', errors: ['unknown agent'] }]);
+    if (a.state === 'GONE') return;
+    this.rescindOffersOn(agentId);
+    const link = this.agentLinks.get(agentId);
+    for (const t of this.activeTasksOn(agentId)) {
+      // tell the agent to stop them, in case it is still alive on the other side
+      if (link) link.conn.send({ type: 'kill', taskId: t.id });
+      this.applyMasterUpdate(t, 'TASK_GONE', 'REASON_AGENT_REMOVED', `agent ${a.hostname} was marked gone`);
+    }
+    this.putAgent({ ...a, state: 'GONE' }, { state: 'GONE' });
+    this.allocator.removeAgent(agentId);
+    for (const f of this.frameworkLinks.values()) this.then(() => f.conn.failure(agentId));
+    if (link) {
+      this.agentLinks.delete(agentId);
+      this.then(() => {
+        link.conn.send({ type: 'refused', message: 'agent was marked gone' });
+        link.conn.close(4403, 'agent gone');
+      });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Frameworks
+
+  /** Subscribe (or re-subscribe after failover). Resolves after the framework is committed. */
+  async subscribe(input: FrameworkInput, conn: SchedulerConnection, streamId: string): Promise<FrameworkView> {
+    const now = this.now();
+    let f = input.id ? this.frameworks.get(input.id) : undefined;
+    if (f && !f.active) throw new ApiError(403, `framework ${f.id} has been removed`, [{ path: '/subscribe/framework_info/id', errors: ['removed framework'] }]);
+    if (f && this.frameworkLinks.has(f.id)) {
+      throw conflict(`framework ${f.id} is already subscribed on another connection`, [
+        { path: '/subscribe/framework_info/id', errors: ['already subscribed; close the other subscription first'] },
+      ]);
+    }
+    const id = f?.id ?? input.id ?? `${randomUUID()}-0000`;
+    const role = input.roles[0] ?? '*';
+    const record: FrameworkRecord = {
+      id,
+      name: input.name,
+      user: input.user,
+      roles: input.roles.length ? input.roles : ['*'],
+      connected: true,
+      active: true,
+      builtin: input.builtin ?? false,
+      failoverTimeoutSeconds: input.failoverTimeoutSeconds,
+      registeredAt: f?.registeredAt ?? now,
+      suppressed: f?.suppressed ?? false,
+      ...(input.principal !== undefined ? { principal: input.principal } : {}),
+      ...(input.hostname !== undefined ? { hostname: input.hostname } : {}),
+      ...(input.webuiUrl !== undefined ? { webuiUrl: input.webuiUrl } : {}),
+    };
+    if (f) {
+      this.allocator.removeFramework(id);
+    }
+    this.allocator.addFramework(id, role, { suppressed: record.suppressed });
+    for (const t of this.tasks.values()) {
+      if (t.frameworkId === id && !isTerminal(t.state) && this.agents.get(t.agentId)?.state !== 'GONE') {
+        this.allocator.allocate(t.agentId, id, t.resources);
+      }
+    }
+    this.frameworkLinks.set(id, { conn, streamId });
+    this.putFramework(record);
+    await this.commit();
+    conn.subscribed(id);
+    // updates the framework has not acknowledged yet are owed to it again
+    for (const t of this.tasks.values()) {
+      if (t.frameworkId === id && t.pendingAck) conn.update(toStatus(t, 'SOURCE_AGENT', true));
+    }
+    this.triggerAllocation();
+    return toFrameworkView(record);
+  }
+
+  /** The subscription's connection ended. The framework stays for its failover timeout. */
+  disconnect(frameworkId: string, conn: SchedulerConnection): void {
+    const link = this.frameworkLinks.get(frameworkId);
+    if (!link || link.conn !== conn) return;
+    this.frameworkLinks.delete(frameworkId);
+    const f = this.frameworks.get(frameworkId);
+    if (!f || !f.active) return;
+    this.rescindOffersOf(frameworkId, false);
+    this.allocator.suppress(frameworkId);
+    const now = this.now();
+    this.putFramework({ ...f, connected: false, disconnectedAt: now }, { connected: false });
+  }
+
+  /** Checks that a call comes from the current subscription of the framework. */
+  checkStream(frameworkId: string, streamId: string | undefined): FrameworkRecord {
+    const f = this.frameworks.get(frameworkId);
+    if (!f || !f.active) throw notFound(`framework ${frameworkId} is not subscribed`, [{ path: '/framework_id', errors: ['unknown framework'] }]);
+    const link = this.frameworkLinks.get(frameworkId);
+    if (!link) throw new ApiError(403, `framework ${frameworkId} is not subscribed`);
+    if (link.streamId !== streamId) {
+      throw new ApiError(400, 'the Mesos-Stream-Id header does not match the subscription of this framework', [
+        { path: 'Mesos-Stream-Id', errors: ['stale or missing stream id'] },
+      ]);
+    }
+    return f;
+  }
+
+  teardown(frameworkId: string): void {
+    const f = this.frameworks.get(frameworkId);
+    if (!f || !f.active) throw notFound(`framework ${frameworkId} not found`);
+    this.removeFramework(f, 'torn down');
+  }
+
+  private removeFramework(f: FrameworkRecord, why: string): void {
+    this.log('info', `framework ${f.id} (${f.name}) removed: ${why}`);
+    this.rescindOffersOf(f.id, false);
+    for (const t of this.tasks.values()) {
+      if (t.frameworkId === f.id && !isTerminal(t.state)) this.requestKill(t);
+    }
+    this.allocator.removeFramework(f.id);
+    const link = this.frameworkLinks.get(f.id);
+    this.frameworkLinks.delete(f.id);
+    if (link) this.then(() => link.conn.close());
+    const now = this.now();
+    this.putFramework({ ...f, active: false, connected: false, removedAt: now }, { active: false, connected: false });
+  }
+
+  suppress(frameworkId: string): void {
+    const f = this.requireActiveFramework(frameworkId);
+    this.allocator.suppress(frameworkId);
+    if (!f.suppressed) this.putFramework({ ...f, suppressed: true }, { suppressed: true });
+  }
+
+  revive(frameworkId: string): void {
+    const f = this.requireActiveFramework(frameworkId);
+    this.allocator.revive(frameworkId);
+    if (f.suppressed) this.putFramework({ ...f, suppressed: false }, { suppressed: false });
+    this.triggerAllocation();
+  }
+
+  private requireActiveFramework(frameworkId: string): FrameworkRecord {
+    const f = this.frameworks.get(frameworkId);
+    if (!f || !f.active) throw notFound(`framework ${frameworkId} not found`, [{ path: '/framework_id', errors: ['unknown framework'] }]);
+    return f;
+  }
+
+  decline(frameworkId: string, offerIds: string[], refuseSeconds?: number): void {
+    this.requireActiveFramework(frameworkId);
+    const offers = this.ownOffers(frameworkId, offerIds, '/decline/offer_ids');
+    for (const o of offers) {
+      this.offers.delete(o.id);
+      this.allocator.recover(o.agentId, frameworkId, o.resources);
+      this.allocator.filter(frameworkId, o.agentId, refuseSeconds);
+    }
+  }
+
+  private ownOffers(frameworkId: string, offerIds: string[], path: string): Offer[] {
+    const out: Offer[] = [];
+    const missing: Array<{ path: string; errors: string[] }> = [];
+    offerIds.forEach((id, i) => {
+      const o = this.offers.get(id);
+      if (!o || o.frameworkId !== frameworkId) missing.push({ path: `${path}/${i}`, errors: [`offer ${id} is unknown, rescinded or not yours`] });
+      else out.push(o);
+    });
+    if (missing.length) throw notFound('unknown offer', missing);
+    return out;
+  }
+
+  /**
+   * Launch tasks on offers (all on one agent). Validated as a whole: on any error nothing
+   * changes and the offers stay outstanding. Resolves after the tasks are committed; the
+   * launch messages go to the agent right after the commit.
+   */
+  async accept(frameworkId: string, offerIds: string[], launches: TaskLaunch[], refuseSeconds?: number): Promise<TaskView[]> {
+    this.requireActiveFramework(frameworkId);
+    const offers = this.ownOffers(frameworkId, offerIds, '/accept/offer_ids');
+    if (offers.length === 0) throw new ApiError(400, 'accept needs at least one offer id', [{ path: '/accept/offer_ids', errors: ['empty'] }]);
+    const agentId = offers[0]!.agentId;
+    if (offers.some((o) => o.agentId !== agentId)) {
+      throw new ApiError(400, 'offers of different agents cannot be accepted together', [{ path: '/accept/offer_ids', errors: ['offers span agents'] }]);
+    }
+    let offered = emptyResources();
+    for (const o of offers) offered = addResources(offered, o.resources);
+    let used = emptyResources();
+    const problems: Array<{ path: string; errors: string[] }> = [];
+    const ids = new Set<string>();
+    launches.forEach((l, i) => {
+      const p = `/accept/operations/launch/task_infos/${i}`;
+      const errs: string[] = [];
+      if (l.agentId !== agentId) problems.push({ path: `${p}/agent_id`, errors: [`must be the offers' agent ${agentId}`] });
+      const existing = this.tasks.get(l.taskId);
+      if ((existing && !isTerminal(existing.state)) || ids.has(l.taskId)) {
+        problems.push({ path: `${p}/task_id`, errors: [`task id ${l.taskId} is already in use`] });
+      }
+      if (existing && existing.frameworkId !== frameworkId) {
+        problems.push({ path: `${p}/task_id`, errors: [`task id ${l.taskId} belongs to another framework`] });
+      }
+      ids.add(l.taskId);
+      if (l.resources.cpus <= 0 && l.resources.mem <= 0) errs.push('a task needs some cpus or mem');
+      if (errs.length) problems.push({ path: `${p}/resources`, errors: errs });
+      used = addResources(used, l.resources);
+    });
+    if (problems.length === 0 && !containsResources(offered, used)) {
+      problems.push({ path: '/accept/operations', errors: ['the tasks need more resources than the offers hold (or ports outside them)'] });
+    }
+    if (problems.length) throw new ApiError(422, 'invalid launch', problems);
+
+    const now = this.now();
+    for (const o of offers) this.offers.delete(o.id);
+    const remainder = subtractResources(offered, used);
+    this.allocator.recover(agentId, frameworkId, remainder);
+    this.allocator.filter(frameworkId, agentId, refuseSeconds);
+    const created: TaskRecord[] = [];
+    for (const l of launches) {
+      const t: TaskRecord = {
+        id: l.taskId,
+        name: l.name,
+        frameworkId,
+        agentId,
+        state: 'TASK_STAGING',
+        resources: l.resources,
+        command: l.command,
+        labels: l.labels,
+        createdAt: now,
+        updatedAt: now,
+        ...(l.killGracePeriodMs !== undefined ? { killGracePeriodMs: l.killGracePeriodMs } : {}),
+      };
+      this.indexTask(t);
+      this.putTask(t);
+      created.push(t);
+    }
+    this.recomputeAllocated(agentId);
+    await this.commit();
+    const link = this.agentLinks.get(agentId);
+    for (const t of created) {
+      if (link) {
+        link.conn.send({
+          type: 'launch',
+          task: {
+            taskId: t.id,
+            frameworkId,
+            name: t.name,
+            command: t.command,
+            resources: t.resources,
+            labels: t.labels,
+            killGracePeriodMs: t.killGracePeriodMs ?? DEFAULT_KILL_GRACE_MS,
+          },
+        });
+      } else {
+        // the agent went away between offer and accept: the launch never reached it
+        this.applyMasterUpdate(t, 'TASK_DROPPED', 'REASON_AGENT_UNREACHABLE', 'the agent disconnected before the launch reached it');
+      }
+    }
+    return created.map(toTaskView);
+  }
+
+  kill(frameworkId: string, taskId: string, gracePeriodMs?: number): void {
+    const t = this.tasks.get(taskId);
+    if (!t || t.frameworkId !== frameworkId) {
+      throw notFound(`task ${taskId} not found for framework ${frameworkId}`, [{ path: '/kill/task_id', errors: ['unknown task'] }]);
+    }
+    if (isTerminal(t.state)) {
+      // Mesos answers a kill of a finished task with its terminal state again
+      const status = toStatus(t, 'SOURCE_MASTER', false);
+      this.then(() => this.frameworkLinks.get(frameworkId)?.conn.update(status));
+      return;
+    }
+    this.requestKill(t, gracePeriodMs);
+  }
+
+  /** Operator kill (CLI, dashboard): any framework's task. */
+  killTask(taskId: string, gracePeriodMs?: number): TaskView {
+    const t = this.tasks.get(taskId);
+    if (!t) throw notFound(`task ${taskId} not found`, [{ path: '/task_id', errors: ['unknown task'] }]);
+    if (!isTerminal(t.state)) this.requestKill(t, gracePeriodMs);
+    return toTaskView(t);
+  }
+
+  private requestKill(t: TaskRecord, gracePeriodMs?: number): void {
+    const grace = gracePeriodMs ?? t.killGracePeriodMs ?? DEFAULT_KILL_GRACE_MS;
+    const rec: TaskRecord = { ...t, killRequested: true, killGracePeriodMs: grace };
+    this.putTask(rec, {});
+    const agent = this.agents.get(t.agentId);
+    if (agent?.state === 'GONE') {
+      this.applyMasterUpdate(rec, 'TASK_GONE', 'REASON_AGENT_REMOVED', 'the agent is gone');
+      return;
+    }
+    this.then(() => this.sendToAgent(t.agentId, { type: 'kill', taskId: t.id, gracePeriodMs: grace }));
+  }
+
+  acknowledge(frameworkId: string, taskId: string, uuid: string): void {
+    const t = this.tasks.get(taskId);
+    if (!t || t.frameworkId !== frameworkId) {
+      throw notFound(`task ${taskId} not found for framework ${frameworkId}`, [{ path: '/acknowledge/task_id', errors: ['unknown task'] }]);
+    }
+    if (t.pendingAck !== uuid) return; // an old or repeated ack changes nothing
+    const rec = { ...t };
+    delete rec.pendingAck;
+    this.putTask(rec, {});
+  }
+
+  /** Explicit (ids given) or implicit (none: every non-terminal task of the framework). */
+  reconcile(frameworkId: string, taskIds: string[]): TaskStatus[] {
+    this.requireActiveFramework(frameworkId);
+    const now = this.now();
+    const out: TaskStatus[] = [];
+    if (taskIds.length === 0) {
+      for (const t of this.tasks.values()) {
+        if (t.frameworkId === frameworkId && !isTerminal(t.state)) out.push({ ...toStatus(t, 'SOURCE_MASTER', false), reason: 'REASON_RECONCILIATION', timestamp: now });
+      }
+    } else {
+      for (const id of taskIds) {
+        const t = this.tasks.get(id);
+        if (t && t.frameworkId === frameworkId) out.push({ ...toStatus(t, 'SOURCE_MASTER', false), reason: 'REASON_RECONCILIATION', timestamp: now });
+        else out.push({ taskId: id, frameworkId, agentId: '', state: 'TASK_UNKNOWN', source: 'SOURCE_MASTER', reason: 'REASON_RECONCILIATION', message: 'task is unknown to the master', timestamp: now });
+      }
+    }
+    const link = this.frameworkLinks.get(frameworkId);
+    if (link) for (const s of out) link.conn.update(s);
+    return out;
+  }
+
+  private resendPendingAcks(): void {
+    for (const t of this.tasks.values()) {
+      if (!t.pendingAck) continue;
+      const link = this.frameworkLinks.get(t.frameworkId);
+      if (link) link.conn.update(toStatus(t, 'SOURCE_AGENT', true));
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Offers
+
+  triggerAllocation(): void {
+    if (this.allocationScheduled || this.stopped) return;
+    this.allocationScheduled = true;
+    setImmediate(() => {
+      this.allocationScheduled = false;
+      this.allocate();
+    });
+  }
+
+  allocate(): void {
+    if (this.stopped) return;
+    const allocations = this.allocator.allocateCycle();
+    if (allocations.length === 0) return;
+    const now = this.now();
+    const byFramework = new Map<string, Offer[]>();
+    for (const a of allocations) {
+      const agent = this.agents.get(a.agentId);
+      const link = this.frameworkLinks.get(a.frameworkId);
+      if (!agent || !link || !this.agentLinks.has(a.agentId)) {
+        this.allocator.recover(a.agentId, a.frameworkId, a.resources);
+        continue;
+      }
+      const offer: Offer = {
+        id: `${this.epoch.slice(0, 8)}-O${++this.offerCounter}`,
+        frameworkId: a.frameworkId,
+        agentId: a.agentId,
+        hostname: agent.hostname,
+        resources: a.resources,
+        attributes: agent.attributes,
+        createdAt: now,
+        expiresAt: now + this.offerTimeoutMs,
+      };
+      this.offers.set(offer.id, offer);
+      let list = byFramework.get(a.frameworkId);
+      if (!list) byFramework.set(a.frameworkId, (list = []));
+      list.push(offer);
+    }
+    for (const [fid, list] of byFramework) this.frameworkLinks.get(fid)?.conn.offers(list);
+  }
+
+  private rescindOffersOn(agentId: string): void {
+    for (const o of [...this.offers.values()]) if (o.agentId === agentId) this.rescind(o, true);
+  }
+
+  private rescindOffersOf(frameworkId: string, notify: boolean): void {
+    for (const o of [...this.offers.values()]) if (o.frameworkId === frameworkId) this.rescind(o, notify);
+  }
+
+  private rescind(o: Offer, notify: boolean): void {
+    this.offers.delete(o.id);
+    if (this.agents.get(o.agentId)?.state !== 'GONE') this.allocator.recover(o.agentId, o.frameworkId, o.resources);
+    if (notify) this.frameworkLinks.get(o.frameworkId)?.conn.rescind(o.id);
+  }
+
+  /** Timeouts: expired offers, frameworks past their failover timeout. */
+  private sweep(): void {
+    const now = this.now();
+    let recovered = false;
+    for (const o of [...this.offers.values()]) {
+      if (o.expiresAt <= now) {
+        this.rescind(o, true);
+        recovered = true;
+      }
+    }
+    for (const f of [...this.frameworks.values()]) {
+      if (!f.active || f.builtin || this.frameworkLinks.has(f.id)) continue;
+      const since = f.disconnectedAt ?? this.startedAt;
+      if (now - since >= f.failoverTimeoutSeconds * 1000) this.removeFramework(f, 'failover timeout expired');
+    }
+    if (recovered) this.triggerAllocation();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sandbox files, proxied over the agent link
+
+  async files(taskId: string, op: 'browse' | 'read' | 'download', path: string, offset?: number, length?: number) {
+    const t = this.tasks.get(taskId);
+    if (!t) throw notFound(`task ${taskId} not found`);
+    if (!this.agentLinks.has(t.agentId)) throw new ApiError(503, `the agent of task ${taskId} is not connected`);
+    const reqId = randomUUID();
+    return new Promise<Extract<AgentToMaster, { type: 'files.reply' }>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fileWaiters.delete(reqId);
+        reject(new ApiError(503, 'the agent did not answer in time'));
+      }, 15_000);
+      this.fileWaiters.set(reqId, { agentId: t.agentId, resolve, reject, timer });
+      this.sendToAgent(t.agentId, {
+        type: 'files.request',
+        reqId,
+        op,
+        taskId,
+        path,
+        ...(offset !== undefined ? { offset } : {}),
+        ...(length !== undefined ? { length } : {}),
+      });
+    });
+  }
+
+  /** Follow a sandbox file. Returns a function that stops following. */
+  tail(taskId: string, path: string, offset: number | undefined, onChunk: (data: string, offset: number) => void, onEnd: (message?: string) => void): () => void {
+    const t = this.tasks.get(taskId);
+    if (!t) throw notFound(`task ${taskId} not found`);
+    if (!this.agentLinks.has(t.agentId)) throw new ApiError(503, `the agent of task ${taskId} is not connected`);
+    const streamId = randomUUID();
+    this.tails.set(streamId, { agentId: t.agentId, onChunk, onEnd });
+    this.sendToAgent(t.agentId, { type: 'files.tail', streamId, taskId, path, ...(offset !== undefined ? { offset } : {}) });
+    return () => {
+      if (this.tails.delete(streamId)) this.sendToAgent(t.agentId, { type: 'files.untail', streamId });
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function toAgentView(a: AgentRecord): AgentView {
+  const { drain: _drain, ...view } = a;
+  return view;
+}
+
+function toTaskView(t: TaskRecord): TaskView {
+  const { killRequested: _k, killGracePeriodMs: _g, pendingAck: _p, ...view } = t;
+  return view;
+}
+
+function toFrameworkView(f: FrameworkRecord): FrameworkView {
+  const { removedAt: _r, disconnectedAt: _d, ...view } = f;
+  return view;
+}
+
+function toStatus(t: TaskRecord | TaskView, source: TaskStatus['source'], withUuid: boolean): TaskStatus {
+  return {
+    taskId: t.id,
+    frameworkId: t.frameworkId,
+    agentId: t.agentId,
+    state: t.state,
+    source,
+    timestamp: t.updatedAt,
+    labels: t.labels,
+    ...(t.reason !== undefined ? { reason: t.reason } : {}),
+    ...(t.message !== undefined ? { message: t.message } : {}),
+    ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}),
+    ...(t.healthy !== undefined ? { healthy: t.healthy } : {}),
+    ...(withUuid && t.statusUuid ? { uuid: t.statusUuid } : {}),
+  };
+}
+
+const TASK_VIEW_FIELDS: Array<keyof TaskView> = ['state', 'reason', 'message', 'exitCode', 'healthy', 'updatedAt', 'startedAt', 'endedAt', 'statusUuid'];
+
+/** Only the fields a status update can change, and only those that did: what the stream sends. */
+function diffTask(before: TaskView, after: TaskView): Partial<TaskView> {
+  const out: Record<string, unknown> = {};
+  for (const k of TASK_VIEW_FIELDS) if (before[k] !== after[k]) out[k] = after[k];
+  return out as Partial<TaskView>;
+}

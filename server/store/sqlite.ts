@@ -1,0 +1,111 @@
+// SQLite store: WAL + synchronous=FULL, so a committed write survives kill -9 and power loss.
+// Schema changes go through numbered migrations, applied in order inside one transaction each.
+
+import Database from 'better-sqlite3';
+import type { AgentRecord, FrameworkRecord, Store, StoreWrite, TaskRecord, TokenRecord } from './store.js';
+
+const MIGRATIONS: string[] = [
+  // 1: the initial schema
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE tokens (hash TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL);
+   CREATE TABLE agents (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+   CREATE TABLE frameworks (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+   CREATE TABLE tasks (id TEXT PRIMARY KEY, framework_id TEXT NOT NULL, agent_id TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL);
+   CREATE INDEX tasks_by_framework ON tasks(framework_id);
+   CREATE INDEX tasks_by_agent ON tasks(agent_id);`,
+];
+
+export class SqliteStore implements Store {
+  private db: Database.Database;
+  private stmts;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.stmts = {
+      putAgent: this.db.prepare('INSERT INTO agents (id, data) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data'),
+      putFramework: this.db.prepare('INSERT INTO frameworks (id, data) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data'),
+      putTask: this.db.prepare(
+        `INSERT INTO tasks (id, framework_id, agent_id, state, data) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET framework_id = excluded.framework_id, agent_id = excluded.agent_id, state = excluded.state, data = excluded.data`,
+      ),
+      deleteTask: this.db.prepare('DELETE FROM tasks WHERE id = ?'),
+      getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
+      setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      addToken: this.db.prepare('INSERT INTO tokens (hash, role, name, created_at) VALUES (?, ?, ?, ?)'),
+      findToken: this.db.prepare('SELECT hash, role, name, created_at AS createdAt FROM tokens WHERE hash = ?'),
+      listTokens: this.db.prepare('SELECT hash, role, name, created_at AS createdAt FROM tokens ORDER BY created_at'),
+      deleteToken: this.db.prepare('DELETE FROM tokens WHERE hash = ?'),
+    };
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+    const current = row.v ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`database schema version ${current} is newer than this Yagura (${MIGRATIONS.length}); refusing to start`);
+    }
+    for (let v = current + 1; v <= MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v - 1]!);
+        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(v, Date.now());
+      })();
+    }
+  }
+
+  load() {
+    const parse = <T>(rows: unknown[]): T[] => (rows as Array<{ data: string }>).map((r) => JSON.parse(r.data) as T);
+    return {
+      agents: parse<AgentRecord>(this.db.prepare('SELECT data FROM agents').all()),
+      frameworks: parse<FrameworkRecord>(this.db.prepare('SELECT data FROM frameworks').all()),
+      tasks: parse<TaskRecord>(this.db.prepare('SELECT data FROM tasks').all()),
+    };
+  }
+
+  write(batch: StoreWrite): void {
+    this.db.transaction(() => {
+      for (const a of batch.agents ?? []) this.stmts.putAgent.run(a.id, JSON.stringify(a));
+      for (const f of batch.frameworks ?? []) this.stmts.putFramework.run(f.id, JSON.stringify(f));
+      for (const t of batch.tasks ?? []) this.stmts.putTask.run(t.id, t.frameworkId, t.agentId, t.state, JSON.stringify(t));
+      for (const id of batch.deleteTasks ?? []) this.stmts.deleteTask.run(id);
+      for (const [k, v] of Object.entries(batch.meta ?? {})) this.stmts.setMeta.run(k, v);
+    })();
+  }
+
+  getMeta(key: string): string | undefined {
+    return (this.stmts.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmts.setMeta.run(key, value);
+  }
+
+  addToken(t: TokenRecord): void {
+    this.stmts.addToken.run(t.hash, t.role, t.name, t.createdAt);
+  }
+
+  findToken(hash: string): TokenRecord | undefined {
+    return this.stmts.findToken.get(hash) as TokenRecord | undefined;
+  }
+
+  listTokens(): TokenRecord[] {
+    return this.stmts.listTokens.all() as TokenRecord[];
+  }
+
+  deleteToken(hash: string): boolean {
+    return this.stmts.deleteToken.run(hash).changes > 0;
+  }
+
+  integrityCheck(): string {
+    return (this.db.pragma('integrity_check', { simple: true }) as string) ?? 'unknown';
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,58 @@
+// Persistence behind an interface, so that a replicated store can serve several masters later.
+// The embedded default is SQLite (sqlite.ts). Entities are stored as JSON documents keyed by id;
+// the few columns the master queries by are kept beside them.
+
+import type { AgentView, FrameworkView, TaskView } from '../../protocol/types.js';
+
+export type TokenRole = 'admin' | 'viewer';
+
+export interface TokenRecord {
+  /** sha256 hex of the token; the token itself is never stored. */
+  hash: string;
+  role: TokenRole;
+  name: string;
+  createdAt: number;
+}
+
+/** What the master keeps of a framework across restarts. */
+export interface FrameworkRecord extends FrameworkView {
+  /** Terminal: torn down or failed over past its timeout. Kept for history. */
+  removedAt?: number;
+  /** ms since epoch when the scheduler last disconnected (for the failover timeout). */
+  disconnectedAt?: number;
+}
+
+export interface AgentRecord extends AgentView {
+  /** Draining: the grace period to give tasks, and whether to mark the agent gone once drained. */
+  drain?: { gracePeriodMs?: number; markGone: boolean };
+}
+
+export interface TaskRecord extends TaskView {
+  /** A kill was requested and must be carried out (also after an agent returns). */
+  killRequested?: boolean;
+  killGracePeriodMs?: number;
+  /** The framework has not acknowledged this status uuid yet. */
+  pendingAck?: string;
+}
+
+export interface StoreWrite {
+  agents?: AgentRecord[];
+  frameworks?: FrameworkRecord[];
+  tasks?: TaskRecord[];
+  deleteTasks?: string[];
+  meta?: Record<string, string>;
+}
+
+export interface Store {
+  /** Everything, for the master's start. */
+  load(): { agents: AgentRecord[]; frameworks: FrameworkRecord[]; tasks: TaskRecord[] };
+  /** Atomically and durably apply one batch of writes. Returns after the commit. */
+  write(batch: StoreWrite): void;
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+  addToken(token: TokenRecord): void;
+  findToken(hash: string): TokenRecord | undefined;
+  listTokens(): TokenRecord[];
+  deleteToken(hash: string): boolean;
+  close(): void;
+}

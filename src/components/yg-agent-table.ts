@@ -1,0 +1,153 @@
+import { LitElement, css, html, nothing } from 'lit';
+import { customElement, property } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
+import '@material/web/progress/linear-progress.js';
+import type { AgentView } from '../../protocol/types.js';
+import { formatCpus, formatMiB, percent } from './format.js';
+import { agentStateChip } from './states.js';
+import { tableStyles } from './table-styles.js';
+import './yg-state-chip.js';
+
+export interface AgentSelectDetail {
+  agentId: string;
+}
+
+const MAX_ATTRIBUTES = 4;
+
+/** Agents with their state, resources in use and task count. Properties in, `yg-agent-select` out. */
+@customElement('yg-agent-table')
+export class YgAgentTable extends LitElement {
+  static override styles = [
+    tableStyles,
+    css`
+      .attributes {
+        display: flex;
+        flex-wrap: wrap;
+        justify-content: inherit;
+        gap: 4px;
+        margin: 0;
+        padding: 0;
+        list-style: none;
+      }
+      .attributes li {
+        padding: 0 6px;
+        border: 1px solid var(--md-sys-color-outline-variant, #c3c7cf);
+        border-radius: 6px;
+        font-size: 0.75rem;
+        line-height: 1.25rem;
+        white-space: nowrap;
+      }
+      @container (max-width: 639px) {
+        .attributes {
+          justify-content: flex-end;
+        }
+      }
+    `,
+  ];
+
+  /** In display order; the view decides the order. */
+  @property({ attribute: false }) agents: readonly AgentView[] = [];
+  /** Non-terminal tasks per agent id. */
+  @property({ attribute: false }) taskCounts: ReadonlyMap<string, number> = new Map();
+  /** Accessible name of the table. */
+  @property() label = 'Agents';
+  /** True until the first snapshot: shows progress instead of "no agents". */
+  @property({ type: Boolean }) loading = false;
+
+  override render() {
+    return html`
+      <div class="frame">
+        <table aria-label=${this.label}>
+          <thead>
+            <tr>
+              <th scope="col">Hostname</th>
+              <th scope="col">State</th>
+              <th scope="col" class="num">CPUs</th>
+              <th scope="col" class="num">Memory</th>
+              <th scope="col" class="num">Disk</th>
+              <th scope="col">Attributes</th>
+              <th scope="col" class="num">Tasks</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${this.agents.length === 0
+              ? html`<tr><td colspan="7">${this.#placeholder()}</td></tr>`
+              : repeat(this.agents, (agent) => agent.id, (agent) => this.#row(agent))}
+          </tbody>
+        </table>
+      </div>
+    `;
+  }
+
+  #placeholder() {
+    if (this.loading) {
+      return html`<div class="message" role="status">
+        <md-linear-progress indeterminate aria-label="Loading agents"></md-linear-progress>
+        <p>Waiting for the master…</p>
+      </div>`;
+    }
+    return html`<div class="message">
+      <strong>No agents yet</strong>
+      Agents appear here as soon as they register with the master.
+    </div>`;
+  }
+
+  #row(agent: AgentView) {
+    const chip = agentStateChip(agent.state);
+    const attributes = Object.entries(agent.attributes);
+    const hidden = attributes.length - MAX_ATTRIBUTES;
+    return html`
+      <tr class="row">
+        <td class="title">
+          <button class="link" @click=${() => this.#select(agent.id)}>${agent.hostname}</button>
+        </td>
+        <td data-label="State">
+          <yg-state-chip tone=${chip.tone} token=${chip.token}>${chip.label}</yg-state-chip>
+        </td>
+        <td data-label="CPUs" class="num">
+          ${usage(formatCpus(agent.allocated.cpus), formatCpus(agent.resources.cpus), agent.allocated.cpus, agent.resources.cpus)}
+        </td>
+        <td data-label="Memory" class="num">
+          ${usage(formatMiB(agent.allocated.mem), formatMiB(agent.resources.mem), agent.allocated.mem, agent.resources.mem)}
+        </td>
+        <td data-label="Disk" class="num">
+          ${usage(formatMiB(agent.allocated.disk), formatMiB(agent.resources.disk), agent.allocated.disk, agent.resources.disk)}
+        </td>
+        <td data-label="Attributes">
+          ${attributes.length === 0
+            ? html`<span class="muted">—</span>`
+            : html`<ul class="attributes">
+                ${attributes.slice(0, MAX_ATTRIBUTES).map(([key, value]) => html`<li>${key}: ${value}</li>`)}
+                ${hidden > 0
+                  ? html`<li title=${attributes.slice(MAX_ATTRIBUTES).map(([k, v]) => `${k}: ${v}`).join(', ')}>+${hidden}</li>`
+                  : nothing}
+              </ul>`}
+        </td>
+        <td data-label="Tasks" class="num">${this.taskCounts.get(agent.id) ?? 0}</td>
+      </tr>
+    `;
+  }
+
+  #select(agentId: string) {
+    this.dispatchEvent(
+      new CustomEvent<AgentSelectDetail>('yg-agent-select', { detail: { agentId }, bubbles: true, composed: true }),
+    );
+  }
+}
+
+/** "1.5 / 4" with a thin bar; the bar is decoration, the text carries the numbers. */
+function usage(usedLabel: string, totalLabel: string, used: number, total: number) {
+  return html`<span class="usage">
+    <span>${usedLabel} / ${totalLabel}</span>
+    <span class="bar" aria-hidden="true"><span style="width:${percent(used, total).toFixed(1)}%"></span></span>
+  </span>`;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'yg-agent-table': YgAgentTable;
+  }
+  interface GlobalEventHandlersEventMap {
+    'yg-agent-select': CustomEvent<AgentSelectDetail>;
+  }
+}

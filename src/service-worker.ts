@@ -1,0 +1,30 @@
+/// <reference lib="webworker" />
+import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
+import { NavigationRoute, registerRoute } from 'workbox-routing';
+import type { PrecacheEntry } from 'workbox-precaching';
+
+declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<PrecacheEntry | string> };
+
+/**
+ * Paths the master answers itself. A navigation to any of them (an API link opened in a tab,
+ * a proxied service UI, a sandbox file) must reach the network, never the cached shell.
+ */
+const SERVER_PATHS =
+  /^\/(?:api|v1|v2|master|files|package|service|health|state\.json)(?:[/?#]|$)/;
+
+// Only the build's own files are cached. API calls and the stream are left to the network
+// entirely: the app keeps its own last snapshot, and a cached API answer would lie.
+cleanupOutdatedCaches();
+precacheAndRoute(self.__WB_MANIFEST);
+
+registerRoute(
+  new NavigationRoute(createHandlerBoundToURL('index.html'), {
+    denylist: [SERVER_PATHS],
+  }),
+);
+
+self.addEventListener('message', (event: ExtendableMessageEvent) => {
+  // The page asks for this once the user accepts the update, so a release never swaps
+  // the code under a running dashboard by surprise.
+  if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
+});
