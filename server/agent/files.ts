@@ -208,7 +208,7 @@ export class Tail {
       return;
     }
     try {
-      this.watcher = watch(target.real, { persistent: false }, () => this.poke());
+      this.watcher = watch(this.target.real, { persistent: false }, () => this.poke());
       this.watcher.on('error', () => this.watcher?.close());
     } catch {
       // polling alone

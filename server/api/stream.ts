@@ -142,7 +142,8 @@ export class StreamHub {
 
   private sendRaw(c: Client, data: string): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
-    if (c.ws.bufferedAmount + data.length > this.maxBufferedBytes) {
+    // judged on the backlog before this message: a reader that keeps up has drained it by now
+    if (c.ws.bufferedAmount > this.maxBufferedBytes) {
       this.clients.delete(c);
       c.ws.close(CLOSE.TOO_SLOW, 'client too slow; reconnect and resume');
       // a peer that does not read will not read our close frame either

@@ -725,6 +725,8 @@ export class Master {
 
   /** The subscription's connection ended. The framework stays for its failover timeout. */
   disconnect(frameworkId: string, conn: SchedulerConnection): void {
+    // stop() closes every subscription; those closes must not write to a store about to close
+    if (this.stopped) return;
     const link = this.frameworkLinks.get(frameworkId);
     if (!link || link.conn !== conn) return;
     this.frameworkLinks.delete(frameworkId);

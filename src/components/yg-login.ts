@@ -81,6 +81,7 @@ export class YgLogin extends LitElement {
           autocomplete="current-password"
           spellcheck="false"
           @input=${this.#clearFieldError}
+          @keydown=${this.#submitOnEnter}
         ></md-outlined-text-field>
         <md-filled-button type="submit" ?disabled=${this.busy}>Sign in</md-filled-button>
       </form>
@@ -96,6 +97,15 @@ export class YgLogin extends LitElement {
     if (this.field.error) {
       this.field.error = false;
       this.field.errorText = '';
+    }
+  }
+
+  // The field's input lives in its own shadow root, so the browser's implicit submission on
+  // Enter never reaches our form.
+  #submitOnEnter(event: KeyboardEvent) {
+    if (event.key === 'Enter' && !event.isComposing) {
+      event.preventDefault();
+      this.renderRoot.querySelector('form')?.requestSubmit();
     }
   }
 

@@ -34,7 +34,7 @@ async function launchOne(m: TestMaster, s: RecordingScheduler, agentId: string, 
   const offer = await waitFor(() => s.takeOffer((o) => o.agentId === agentId), 5000, 'an offer');
   await m.master.accept(s.frameworkId, [offer.id], [
     { taskId, name: taskId, agentId, resources: { cpus, mem: 64, disk: 0, ports: [] }, command: shellCommand('sleep 100'), labels: {} },
-  ]);
+  ], 0);
 }
 
 describe('master', () => {

@@ -89,8 +89,8 @@ describe('dashboard stream', () => {
     await healthy.until(snapshotOf);
     const hubBefore = m.hub.size;
     // stop reading: the kernel buffers fill, then the server's queue grows
-    (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const big = 'x'.repeat(4000);
+    stalled.ws.pause();
+    const big = 'x'.repeat(20_000);
     for (let i = 0; i < 600; i++) {
       m.master.registerAgent(fakeAgentConnection(), registerMessage(`flood-${i}`, { attributes: { filler: big } }));
       if (i % 50 === 49) await m.master.commit();

@@ -1,0 +1,1156 @@
+// The Yagura agent: dials the master, registers, runs tasks it is told to launch, reports
+// their status until acknowledged, and survives its own restart without losing a task.
+// See README.md in this folder for the process model, checkpoint layout and recovery rules.
+
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { promises as fsp, constants as fsConstants } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import WebSocket from 'ws';
+import type {
+  AgentTaskReport,
+  AgentToMaster,
+  LaunchSpec,
+  MasterToAgent,
+  Resources,
+  StatusReason,
+  StatusUpdate,
+  TaskState,
+} from '../../protocol/types.js';
+import { CLOSE, isTerminal } from '../../protocol/types.js';
+import {
+  type AgentMeta,
+  type ExitRecord,
+  type Layout,
+  type PendingUpdate,
+  type TaskCheckpoint,
+  isSafeTaskId,
+  layoutOf,
+  readExitFile,
+  readJson,
+  sandboxDir,
+  taskMetaDir,
+  writeJsonAtomic,
+} from './checkpoint.js';
+import { abandonWrapper, buildTaskEnv, releaseWrapper, spawnWrapper } from './executor.js';
+import { FetchError, extractArchives, fetchUris } from './fetcher.js';
+import { FilesError, Tail, browse, downloadFile, readFileRange } from './files.js';
+import { collectSandboxes } from './gc.js';
+import { type UserInfo, agentVersion, detectResources, findProgram, isRoot, lookupUser } from './host.js';
+import { Isolation, TaskCgroups } from './isolators.js';
+import { groupMembers, groupRss, isSameProcessAlive, processStartTime, readStat, signalGroup, signalName } from './proc.js';
+
+export type AgentLogger = (level: 'info' | 'warn' | 'error', msg: string) => void;
+
+export interface AgentOptions {
+  /** http://127.0.0.1:5050 → dial ws://127.0.0.1:5050/api/v1/agent (https → wss). */
+  masterUrl: string;
+  secret: string;
+  /** Checkpoints and sandboxes; created if missing. */
+  workDir: string;
+  /** Default os.hostname(); several agents on one machine need distinct hostnames and workDirs. */
+  hostname?: string;
+  attributes?: Record<string, string>;
+  /** Overrides detection. */
+  resources?: Partial<Resources>;
+  /** Default 'nobody' when running as root, else null (= current user). null disables switching. */
+  runAsUser?: string | null;
+  /** Default true: use cgroups when the machine allows; false forces the POSIX fallback. */
+  cgroups?: boolean;
+  /** GC of terminal tasks' sandboxes; default 7 days. */
+  sandboxMaxAgeMs?: number;
+  /** GC when sandboxes exceed this; default 2 GiB (oldest terminal first). */
+  sandboxMaxDiskBytes?: number;
+  logger?: AgentLogger;
+  /** Exit the process (status 78) when the master refuses the secret, instead of retrying. */
+  exitOnAuthFailure?: boolean;
+  /** pids.max of each task's cgroup; default 4096. */
+  pidsMax?: number;
+  /** Resend unacknowledged status updates this often while connected; default 10 s. */
+  statusRetryMs?: number;
+  /** Reconnect backoff: first delay, doubled up to the cap; default 500 ms → 10 s. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** Sandbox GC period; default 1 hour. */
+  gcIntervalMs?: number;
+  /** Period of liveness (recovered tasks), OOM and RSS checks; default 500 ms. */
+  monitorIntervalMs?: number;
+  /** Per-URI fetch timeout; default 10 minutes. */
+  fetchTimeoutMs?: number;
+}
+
+const MiB = 1024 * 1024;
+const DAY = 24 * 60 * 60 * 1000;
+const DEFAULT_GRACE_MS = 3000;
+const REGISTER_TIMEOUT_MS = 30_000;
+const TAIL_CONGESTED_BYTES = 4 * MiB;
+export const AUTH_FAILURE_EXIT_CODE = 78;
+
+interface WrapperExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The agent saw the wrapper exit as its parent (not a recovered task). */
+  own: boolean;
+}
+
+type Phase = 'preparing' | 'running' | 'finishing' | 'terminal';
+
+class TaskRun {
+  phase: Phase = 'preparing';
+  child: ChildProcess | undefined;
+  cgroups: TaskCgroups | null = null;
+  /** Set when the memory limit was hit; the task then fails with REASON_CONTAINER_LIMITATION_MEMORY. */
+  limitation: { usedBytes: number } | undefined;
+  peakRss = 0;
+  killTimer: NodeJS.Timeout | undefined;
+  saving: Promise<void> = Promise.resolve();
+  lastSent = new Map<string, number>();
+  readonly exited: Promise<WrapperExit>;
+  resolveExit!: (e: WrapperExit) => void;
+  readonly finished: Promise<void>;
+  resolveFinished!: () => void;
+
+  constructor(
+    readonly id: string,
+    public cp: TaskCheckpoint,
+    readonly meta: string,
+    readonly sandbox: string,
+    readonly recovered: boolean,
+  ) {
+    this.exited = new Promise((r) => (this.resolveExit = r));
+    this.finished = new Promise((r) => (this.resolveFinished = r));
+  }
+
+  get exitFile(): string {
+    return path.join(this.meta, 'exit');
+  }
+}
+
+function masterWsUrl(masterUrl: string): string {
+  const u = new URL(masterUrl);
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  else if (u.protocol !== 'ws:' && u.protocol !== 'wss:') throw new Error(`unsupported master URL ${masterUrl}`);
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}/api/v1/agent`;
+  u.search = '';
+  u.hash = '';
+  return u.toString();
+}
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+const optNum = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v));
+
+/** Shape check of what the master sent; the launch spec itself is checked by validateLaunch. */
+export function parseMasterMessage(raw: string): MasterToAgent | null {
+  let m: unknown;
+  try {
+    m = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  if (!isObj(m) || typeof m.type !== 'string') return null;
+  const str = (k: string): boolean => typeof m[k] === 'string';
+  switch (m.type) {
+    case 'registered':
+      return str('agentId') && (m.agentId as string).length > 0 && typeof m.heartbeatIntervalMs === 'number' && m.heartbeatIntervalMs > 0 ? (m as MasterToAgent) : null;
+    case 'refused':
+      return str('message') ? (m as MasterToAgent) : null;
+    case 'launch':
+      return isObj(m.task) ? (m as MasterToAgent) : null;
+    case 'kill':
+      return str('taskId') && optNum(m.gracePeriodMs) ? (m as MasterToAgent) : null;
+    case 'ack':
+      return str('taskId') && str('uuid') ? (m as MasterToAgent) : null;
+    case 'files.request':
+      return str('reqId') && ['browse', 'read', 'download'].includes(m.op as string) && str('taskId') && str('path') && optNum(m.offset) && optNum(m.length)
+        ? (m as MasterToAgent)
+        : null;
+    case 'files.tail':
+      return str('streamId') && str('taskId') && str('path') && optNum(m.offset) ? (m as MasterToAgent) : null;
+    case 'files.untail':
+      return str('streamId') ? (m as MasterToAgent) : null;
+    default:
+      return null;
+  }
+}
+
+/** Why a launch spec cannot run, or null when it can. */
+export function validateLaunch(t: Record<string, unknown>): string | null {
+  if (!isSafeTaskId(t.taskId)) return 'taskId must be 1-200 characters of A-Z a-z 0-9 _ . : @ + -';
+  if (typeof t.frameworkId !== 'string') return 'frameworkId must be a string';
+  if (t.name !== undefined && typeof t.name !== 'string') return 'name must be a string';
+  const c = t.command;
+  if (!isObj(c)) return 'command is required';
+  if (typeof c.value !== 'string' || c.value.length === 0) return 'command.value must be a non-empty string';
+  if (typeof c.shell !== 'boolean') return 'command.shell must be a boolean';
+  if (c.args !== undefined && !(Array.isArray(c.args) && c.args.every((a) => typeof a === 'string'))) return 'command.args must be strings';
+  if (c.env !== undefined && !(isObj(c.env) && Object.values(c.env).every((v) => typeof v === 'string'))) return 'command.env values must be strings';
+  if (c.env !== undefined && Object.keys(c.env as object).some((k) => !k || k.includes('=') || k.includes('\0'))) return 'command.env has an invalid name';
+  if (c.user !== undefined && typeof c.user !== 'string') return 'command.user must be a string';
+  if (c.uris !== undefined && !(Array.isArray(c.uris) && c.uris.every((u) => isObj(u) && typeof u.value === 'string'))) return 'command.uris must be objects with a value';
+  const r = t.resources;
+  if (!isObj(r)) return 'resources are required';
+  for (const k of ['cpus', 'mem', 'disk'] as const) {
+    if (r[k] !== undefined && !(typeof r[k] === 'number' && Number.isFinite(r[k]) && (r[k] as number) >= 0)) return `resources.${k} must be a non-negative number`;
+  }
+  if (
+    r.ports !== undefined &&
+    !(
+      Array.isArray(r.ports) &&
+      r.ports.every(
+        (p) => Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && Number.isInteger(p[1]) && p[0] >= 0 && p[0] <= p[1] && p[1] <= 65535,
+      )
+    )
+  ) {
+    return 'resources.ports must be ranges [begin, end] within 0-65535';
+  }
+  if (!optNum(t.killGracePeriodMs) || (typeof t.killGracePeriodMs === 'number' && t.killGracePeriodMs < 0)) return 'killGracePeriodMs must be a non-negative number';
+  return null;
+}
+
+/** Fills the optional parts of a validated spec so the rest of the agent can rely on them. */
+function normalizeSpec(t: Record<string, unknown>): LaunchSpec {
+  const s = t as unknown as LaunchSpec;
+  const r = s.resources as Partial<Resources>;
+  return {
+    taskId: s.taskId,
+    frameworkId: s.frameworkId,
+    name: s.name ?? s.taskId,
+    command: {
+      value: s.command.value,
+      shell: s.command.shell,
+      ...(s.command.args ? { args: s.command.args } : {}),
+      env: s.command.env ?? {},
+      uris: s.command.uris ?? [],
+      ...(s.command.user !== undefined ? { user: s.command.user } : {}),
+    },
+    resources: { cpus: r.cpus ?? 0, mem: r.mem ?? 0, disk: r.disk ?? 0, ports: r.ports ?? [] },
+    labels: isObj(s.labels) ? s.labels : {},
+    killGracePeriodMs: s.killGracePeriodMs ?? DEFAULT_GRACE_MS,
+  };
+}
+
+async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  await fsp.lchown(dir, uid, gid);
+  for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) await chownTree(p, uid, gid);
+    else await fsp.lchown(p, uid, gid);
+  }
+}
+
+function defaultLogger(level: 'info' | 'warn' | 'error', msg: string): void {
+  process.stderr.write(`${new Date().toISOString()} agent ${level}: ${msg}\n`);
+}
+
+export class Agent extends EventEmitter {
+  private readonly opts: AgentOptions;
+  private readonly l: Layout;
+  private readonly log: AgentLogger;
+  private readonly hostname: string;
+  private readonly wsUrl: string;
+  private _agentId: string | undefined;
+  private _isolators: string[] = [];
+  private isolation: Isolation | undefined;
+  private resources: Resources = { cpus: 0, mem: 0, disk: 0, ports: [] };
+  private defaultUser: UserInfo | null = null;
+  private switchUsers = false;
+  private mvPath = '/bin/mv';
+  private readonly tasks = new Map<string, TaskRun>();
+  private seq = 0;
+
+  private ws: WebSocket | undefined;
+  private registered = false;
+  private started = false;
+  private stopped = false;
+  private attempt = 0;
+  private lastPong = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private registerTimer: NodeJS.Timeout | undefined;
+  private monitorTimer: NodeJS.Timeout | undefined;
+  private gcTimer: NodeJS.Timeout | undefined;
+  private readonly tails = new Map<string, Tail>();
+
+  constructor(opts: AgentOptions) {
+    super();
+    this.opts = opts;
+    this.l = layoutOf(opts.workDir);
+    this.log = opts.logger ?? defaultLogger;
+    this.hostname = opts.hostname ?? os.hostname();
+    this.wsUrl = masterWsUrl(opts.masterUrl);
+    // An 'error' event without a listener would throw out of the emitter.
+    this.on('error', () => undefined);
+  }
+
+  get agentId(): string | undefined {
+    return this._agentId;
+  }
+
+  get isolators(): string[] {
+    return [...this._isolators];
+  }
+
+  /** 1 or 2 when tasks are put into cgroups, null under the POSIX fallback (or before start). */
+  get cgroupVersion(): 1 | 2 | null {
+    return this.isolation?.cgroupVersion ?? null;
+  }
+
+  /** True once `registered` arrived on the current link. */
+  get connected(): boolean {
+    return this.registered;
+  }
+
+  private get agentName(): string {
+    const n = this.hostname.replace(/[^A-Za-z0-9_.-]/g, '_');
+    return n === '.' || n === '..' || n === '' ? 'agent' : n;
+  }
+
+  // -------------------------------------------------------------------------
+  // lifecycle
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error('agent already started');
+    this.started = true;
+    const l = this.l;
+    await fsp.mkdir(l.workDir, { recursive: true, mode: 0o755 });
+    await fsp.mkdir(l.tasksMetaDir, { recursive: true, mode: 0o711 });
+    await fsp.mkdir(l.sandboxesDir, { recursive: true, mode: 0o711 });
+
+    const wanted = this.opts.runAsUser === undefined ? (isRoot() ? 'nobody' : null) : this.opts.runAsUser;
+    if (wanted !== null && !isRoot()) {
+      this.log('warn', `runAsUser ${wanted} ignored: only root can switch users; tasks run as the agent's user`);
+    } else if (wanted !== null) {
+      const u = lookupUser(wanted);
+      if (!u) throw new Error(`runAsUser ${JSON.stringify(wanted)} does not exist`);
+      this.defaultUser = u;
+      this.switchUsers = true;
+      await this.makeTraversable();
+    }
+    this.mvPath = findProgram('mv') ?? '/bin/mv';
+
+    this._agentId = (await readJson<AgentMeta>(l.agentFile))?.agentId;
+    this.resources = { ...(await detectResources(l.workDir)), ...(this.opts.resources ?? {}) };
+    this.isolation = await Isolation.create({
+      cgroups: this.opts.cgroups ?? true,
+      agentName: this.agentName,
+      pidsMax: this.opts.pidsMax ?? 4096,
+      logger: this.log,
+    });
+    this._isolators = this.isolation.isolators;
+    this.log('info', `isolation: ${this._isolators.join(', ')}`);
+
+    await this.recover();
+    await this.collectGarbage().catch((err: Error) => this.log('warn', `sandbox gc: ${err.message}`));
+    this.scheduleMonitor();
+    this.gcTimer = setInterval(() => {
+      this.collectGarbage().catch((err: Error) => this.log('warn', `sandbox gc: ${err.message}`));
+    }, this.opts.gcIntervalMs ?? 60 * 60 * 1000);
+    this.gcTimer.unref();
+    this.connect();
+  }
+
+  /** Closes the link and stops watching; tasks keep running, as across a real agent restart. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of [this.reconnectTimer, this.registerTimer, this.monitorTimer]) clearTimeout(t);
+    for (const t of [this.heartbeatTimer, this.retryTimer, this.gcTimer]) clearInterval(t);
+    for (const tail of this.tails.values()) tail.close();
+    this.tails.clear();
+    for (const task of this.tasks.values()) {
+      clearTimeout(task.killTimer);
+      if (task.child) {
+        // A wrapper still waiting for its go-ahead would wait forever on a pipe this process keeps open.
+        if (!task.cp.released) abandonWrapper(task.child);
+        task.child.unref();
+      }
+    }
+    const ws = this.ws;
+    this.ws = undefined;
+    this.registered = false;
+    if (ws && ws.readyState !== WebSocket.CLOSED) {
+      await new Promise<void>((resolve) => {
+        const done = setTimeout(() => {
+          ws.terminate();
+          resolve();
+        }, 2000);
+        ws.once('close', () => {
+          clearTimeout(done);
+          resolve();
+        });
+        if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+        else ws.close(1001, 'agent stopping');
+      });
+    }
+    await Promise.all([...this.tasks.values()].map((t) => t.saving));
+  }
+
+  /** Kills every task, reports them, then stops. */
+  async shutdown(): Promise<void> {
+    if (!this.started || this.stopped) return this.stop();
+    const waits: Promise<void>[] = [];
+    for (const task of [...this.tasks.values()]) {
+      if (task.phase === 'terminal') continue;
+      waits.push(task.finished);
+      if (task.cp.killRequested) {
+        // Already being killed (perhaps with a long grace): finish it now.
+        if (task.cp.pid) this.forceKill(task);
+      } else {
+        void this.kill(task.id, undefined).catch((err: Error) => this.log('error', `kill ${task.id}: ${err.message}`));
+      }
+    }
+    await Promise.all(waits);
+    const isolation = this.isolation;
+    await this.stop();
+    await isolation?.removeAgentDirs();
+  }
+
+  /** Runs the sandbox GC now; returns the ids whose sandboxes were removed. */
+  async collectGarbage(now = Date.now()): Promise<string[]> {
+    const { removed } = await collectSandboxes(this.l, {
+      maxAgeMs: this.opts.sandboxMaxAgeMs ?? 7 * DAY,
+      maxDiskBytes: this.opts.sandboxMaxDiskBytes ?? 2 * 1024 * MiB,
+      now,
+      active: new Set(this.tasks.keys()),
+    });
+    if (removed.length) this.log('info', `sandbox gc removed ${removed.join(', ')}`);
+    return removed;
+  }
+
+  /** Tasks the agent reports to the master (not terminal-and-acknowledged). */
+  taskReports(): AgentTaskReport[] {
+    return [...this.tasks.values()].map((t) => ({
+      taskId: t.id,
+      frameworkId: t.cp.spec.frameworkId,
+      state: t.cp.state,
+      resources: t.cp.spec.resources,
+    }));
+  }
+
+  private async makeTraversable(): Promise<void> {
+    // The task user must be able to walk down to its sandbox; mkdtemp-style 0700 dirs would stop it.
+    const st = await fsp.stat(this.l.workDir);
+    if ((st.mode & 0o001) === 0) {
+      await fsp.chmod(this.l.workDir, (st.mode & 0o7777) | 0o011);
+      this.log('info', `made ${this.l.workDir} traversable for the task user`);
+    }
+    for (let dir = path.dirname(this.l.workDir); ; dir = path.dirname(dir)) {
+      const s = await fsp.stat(dir).catch(() => null);
+      if (s && (s.mode & 0o001) === 0 && s.uid !== this.defaultUser?.uid) {
+        this.log('warn', `${dir} is not traversable by others: tasks running as ${this.defaultUser?.name} cannot reach their sandboxes`);
+      }
+      if (dir === path.dirname(dir)) break;
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // link
+
+  private connect(): void {
+    if (this.stopped) return;
+    this.reconnectTimer = undefined;
+    let authFailedStatus: number | undefined;
+    const ws = new WebSocket(this.wsUrl, {
+      headers: { Authorization: `Bearer ${this.opts.secret}` },
+      handshakeTimeout: 10_000,
+      maxPayload: 64 * MiB,
+    });
+    this.ws = ws;
+    ws.on('unexpected-response', (_req, res) => {
+      const status = res.statusCode ?? 0;
+      res.resume();
+      if (status === 401 || status === 403) authFailedStatus = status;
+      else this.log('warn', `master at ${this.wsUrl} answered the agent link with HTTP ${status}`);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      if (this.ws !== ws) return;
+      this.lastPong = Date.now();
+      this.sendRaw({
+        type: 'register',
+        ...(this._agentId ? { agentId: this._agentId } : {}),
+        hostname: this.hostname,
+        resources: this.resources,
+        attributes: this.opts.attributes ?? {},
+        isolators: this._isolators,
+        version: agentVersion(),
+        tasks: this.taskReports(),
+      });
+      this.registerTimer = setTimeout(() => {
+        this.log('warn', 'master did not answer the registration; reconnecting');
+        ws.terminate();
+      }, REGISTER_TIMEOUT_MS);
+    });
+    ws.on('message', (data: WebSocket.RawData) => {
+      if (this.ws !== ws) return;
+      try {
+        this.onMessage(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8'));
+      } catch (err) {
+        this.log('error', `handling a master message: ${(err as Error).message}`);
+      }
+    });
+    ws.on('pong', () => {
+      this.lastPong = Date.now();
+    });
+    ws.on('error', (err) => {
+      if (authFailedStatus === undefined && this.ws === ws) this.log('warn', `link to master: ${err.message}`);
+    });
+    ws.on('close', (code) => {
+      if (code === CLOSE.UNAUTHORIZED) authFailedStatus ??= 401;
+      this.onClose(ws, authFailedStatus);
+    });
+  }
+
+  private onClose(ws: WebSocket, authFailedStatus: number | undefined): void {
+    if (this.ws !== ws) return;
+    const wasRegistered = this.registered;
+    this.ws = undefined;
+    this.registered = false;
+    clearTimeout(this.registerTimer);
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.retryTimer);
+    for (const tail of this.tails.values()) tail.close();
+    this.tails.clear();
+    if (wasRegistered) this.emit('disconnected');
+    if (this.stopped) return;
+    const delay = Math.min(this.opts.reconnectMaxMs ?? 10_000, (this.opts.reconnectMinMs ?? 500) * 2 ** Math.min(this.attempt, 20));
+    this.attempt++;
+    if (authFailedStatus !== undefined) {
+      this.log(
+        'error',
+        `authentication failed: the master at ${this.wsUrl} refused the agent secret (HTTP ${authFailedStatus}); ` +
+          (this.opts.exitOnAuthFailure ? 'exiting' : `retrying in ${(delay / 1000).toFixed(1)} s`),
+      );
+      this.emit('authFailed', authFailedStatus);
+      if (this.opts.exitOnAuthFailure) {
+        void this.stop().finally(() => process.exit(AUTH_FAILURE_EXIT_CODE));
+        return;
+      }
+    } else if (wasRegistered) {
+      this.log('warn', `link to master closed; reconnecting in ${(delay / 1000).toFixed(1)} s`);
+    }
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private sendRaw(msg: AgentToMaster): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** Sends only on a registered link: the master ignores everything else before `register`. */
+  private send(msg: AgentToMaster): boolean {
+    return this.registered ? this.sendRaw(msg) : false;
+  }
+
+  private onMessage(raw: string): void {
+    const msg = parseMasterMessage(raw);
+    if (!msg) {
+      this.log('warn', `ignored a malformed message from the master: ${raw.slice(0, 200)}`);
+      return;
+    }
+    if (msg.type !== 'registered' && msg.type !== 'refused' && !this.registered) {
+      this.log('warn', `ignored ${msg.type} before registration`);
+      return;
+    }
+    const fail = (what: string) => (err: Error) => this.log('error', `${what}: ${err.message}`);
+    switch (msg.type) {
+      case 'registered':
+        void this.onRegistered(msg.agentId, msg.heartbeatIntervalMs).catch(fail('registration'));
+        break;
+      case 'refused':
+        this.log('error', `master refused the registration: ${msg.message}`);
+        this.ws?.close(1000, 'refused');
+        break;
+      case 'launch':
+        void this.launch(msg.task as unknown as Record<string, unknown>).catch(fail('launch'));
+        break;
+      case 'kill':
+        void this.kill(msg.taskId, msg.gracePeriodMs).catch(fail(`kill ${msg.taskId}`));
+        break;
+      case 'ack':
+        void this.ack(msg.taskId, msg.uuid).catch(fail(`ack ${msg.taskId}`));
+        break;
+      case 'files.request':
+        void this.filesRequest(msg).catch(fail('files request'));
+        break;
+      case 'files.tail':
+        void this.filesTail(msg.streamId, msg.taskId, msg.path, msg.offset).catch(fail('files tail'));
+        break;
+      case 'files.untail':
+        this.tails.get(msg.streamId)?.close();
+        this.tails.delete(msg.streamId);
+        break;
+    }
+  }
+
+  private async onRegistered(agentId: string, heartbeatIntervalMs: number): Promise<void> {
+    const ws = this.ws;
+    if (!ws) return;
+    clearTimeout(this.registerTimer);
+    if (this._agentId && this._agentId !== agentId) this.log('warn', `the master assigned a new agent id ${agentId} (was ${this._agentId})`);
+    this._agentId = agentId;
+    this.registered = true;
+    this.attempt = 0;
+    this.log('info', `registered with the master as ${agentId}`);
+    const hb = Math.min(5 * 60_000, Math.max(100, heartbeatIntervalMs));
+    const deadAfter = Math.max(3 * hb, 10_000);
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => {
+      if (this.ws !== ws) return;
+      if (Date.now() - this.lastPong > deadAfter) {
+        this.log('warn', 'master stopped answering pings; reconnecting');
+        ws.terminate();
+        return;
+      }
+      this.sendRaw({ type: 'heartbeat' });
+      ws.ping();
+    }, hb);
+    this.resendPending(0);
+    const retry = this.opts.statusRetryMs ?? 10_000;
+    clearInterval(this.retryTimer);
+    this.retryTimer = setInterval(() => this.resendPending(retry), retry);
+    this.emit('registered', agentId);
+    const meta: AgentMeta = { agentId, hostname: this.hostname, registeredAt: Date.now() };
+    await writeJsonAtomic(this.l.agentFile, meta);
+  }
+
+  /** Sends unacknowledged updates last sent more than `olderThanMs` ago, in the order they were made. */
+  private resendPending(olderThanMs: number): void {
+    const now = Date.now();
+    const all: Array<[TaskRun, PendingUpdate]> = [];
+    for (const t of this.tasks.values()) for (const p of t.cp.pending) all.push([t, p]);
+    all.sort((a, b) => a[1].seq - b[1].seq);
+    for (const [t, p] of all) {
+      if (olderThanMs > 0 && now - (t.lastSent.get(p.update.uuid) ?? 0) < olderThanMs) continue;
+      this.sendUpdate(t, p);
+    }
+  }
+
+  private sendUpdate(task: TaskRun, p: PendingUpdate): void {
+    const update: StatusUpdate = { ...p.update, agentId: this._agentId ?? p.update.agentId };
+    if (this.send({ type: 'status', update })) task.lastSent.set(update.uuid, Date.now());
+  }
+
+  /** An update about a task the agent keeps no record of; sent once, never checkpointed. */
+  private sendTransient(taskId: string, frameworkId: string, state: TaskState, reason: StatusReason | undefined, message: string): void {
+    const update: StatusUpdate = {
+      uuid: randomBytes(16).toString('base64'),
+      taskId,
+      frameworkId,
+      agentId: this._agentId ?? '',
+      state,
+      ...(reason ? { reason } : {}),
+      message,
+      timestamp: Date.now(),
+    };
+    this.send({ type: 'status', update });
+    this.emit('status', update);
+  }
+
+  // -------------------------------------------------------------------------
+  // status updates and checkpoints
+
+  private save(task: TaskRun): Promise<void> {
+    const file = path.join(task.meta, 'task.json');
+    const run = task.saving.then(() => writeJsonAtomic(file, task.cp));
+    task.saving = run.catch((err: Error) => this.log('error', `checkpoint of ${task.id}: ${err.message}`));
+    return task.saving;
+  }
+
+  /** Checkpoints the update, then sends it; it is resent until acknowledged. */
+  private async emitStatus(
+    task: TaskRun,
+    state: TaskState,
+    extra: { reason?: StatusReason; message?: string; exitCode?: number } = {},
+  ): Promise<void> {
+    if (task.phase === 'terminal') return;
+    const now = Date.now();
+    const update: StatusUpdate = {
+      uuid: randomBytes(16).toString('base64'),
+      taskId: task.id,
+      frameworkId: task.cp.spec.frameworkId,
+      agentId: this._agentId ?? '',
+      state,
+      ...(extra.reason ? { reason: extra.reason } : {}),
+      ...(extra.message !== undefined ? { message: extra.message } : {}),
+      ...(extra.exitCode !== undefined ? { exitCode: extra.exitCode } : {}),
+      timestamp: now,
+    };
+    const pending: PendingUpdate = { seq: ++this.seq, update };
+    task.cp.state = state;
+    task.cp.pending.push(pending);
+    if (extra.exitCode !== undefined) task.cp.exitCode = extra.exitCode;
+    if (isTerminal(state)) {
+      task.phase = 'terminal';
+      task.cp.endedAt = now;
+      clearTimeout(task.killTimer);
+    }
+    await this.save(task);
+    if (this.stopped) return;
+    this.sendUpdate(task, pending);
+    this.emit('status', update);
+    if (isTerminal(state)) task.resolveFinished();
+  }
+
+  private async ack(taskId: string, uuid: string): Promise<void> {
+    const task = this.tasks.get(taskId);
+    if (!task) return;
+    const i = task.cp.pending.findIndex((p) => p.update.uuid === uuid);
+    if (i < 0) return;
+    const [acked] = task.cp.pending.splice(i, 1);
+    task.lastSent.delete(uuid);
+    if (isTerminal(acked!.update.state)) {
+      // The master has the final word on this task: nothing earlier needs resending.
+      task.cp.pending = [];
+      task.cp.done = true;
+      this.tasks.delete(taskId);
+    }
+    await this.save(task);
+  }
+
+  // -------------------------------------------------------------------------
+  // launch
+
+  private taskUser(spec: LaunchSpec): UserInfo | null {
+    if (!this.switchUsers) return null;
+    const name = spec.command.user;
+    if (name === undefined || name === '' || name === this.defaultUser?.name) return this.defaultUser;
+    const u = lookupUser(name);
+    if (!u) throw new Error(`user ${JSON.stringify(name)} does not exist on this agent`);
+    if (u.uid === 0) throw new Error('tasks may not run as root on this agent');
+    return u;
+  }
+
+  private async launch(raw: Record<string, unknown>): Promise<void> {
+    const problem = validateLaunch(raw);
+    if (problem) {
+      const taskId = typeof raw.taskId === 'string' ? raw.taskId : '';
+      this.log('warn', `refused launch of ${taskId || '(no id)'}: ${problem}`);
+      if (taskId) this.sendTransient(taskId, typeof raw.frameworkId === 'string' ? raw.frameworkId : '', 'TASK_ERROR', 'REASON_TASK_INVALID', problem);
+      return;
+    }
+    const spec = normalizeSpec(raw);
+    if (this.tasks.has(spec.taskId)) {
+      this.log('warn', `launch of ${spec.taskId} ignored: the task is already known`);
+      return;
+    }
+    const meta = taskMetaDir(this.l, spec.taskId);
+    const sandbox = sandboxDir(this.l, spec.taskId);
+    // A finished run of the same id: its leftovers must not mix with the new run.
+    await fsp.rm(meta, { recursive: true, force: true });
+    await fsp.rm(sandbox, { recursive: true, force: true });
+    const cp: TaskCheckpoint = { spec, user: null, state: 'TASK_STAGING', killRequested: false, pending: [], done: false, createdAt: Date.now() };
+    const task = new TaskRun(spec.taskId, cp, meta, sandbox, false);
+    this.tasks.set(task.id, task);
+    try {
+      await this.runLaunch(task);
+    } catch (err) {
+      this.log('error', `launch of ${task.id} failed: ${(err as Error).stack ?? err}`);
+      if (task.child?.pid && task.phase !== 'terminal') {
+        abandonWrapper(task.child);
+        signalGroup(task.child.pid, 'SIGKILL');
+      }
+      await task.cgroups?.destroy().catch(() => undefined);
+      if (!this.stopped) await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: (err as Error).message });
+    }
+  }
+
+  private async runLaunch(task: TaskRun): Promise<void> {
+    const spec = task.cp.spec;
+    let user: UserInfo | null;
+    try {
+      user = this.taskUser(spec);
+    } catch (err) {
+      await fsp.mkdir(task.meta, { recursive: true, mode: 0o700 });
+      await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: (err as Error).message });
+      return;
+    }
+    task.cp.user = user;
+    await fsp.mkdir(task.meta, { mode: 0o700 });
+    if (user) {
+      // The wrapper (task user) writes its exit file here; sticky, so it cannot replace the agent's task.json.
+      await fsp.chown(task.meta, process.getuid!(), user.gid);
+      await fsp.chmod(task.meta, 0o1770);
+    }
+    await this.save(task);
+    await fsp.mkdir(task.sandbox, { mode: 0o700 });
+
+    const fetchOpts = { sandbox: task.sandbox, user, timeoutMs: this.opts.fetchTimeoutMs ?? 10 * 60_000 };
+    let archives;
+    try {
+      archives = await fetchUris(spec.command.uris, fetchOpts);
+    } catch (err) {
+      await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_FETCHER_FAILED', message: `Failed to fetch: ${(err as Error).message}` });
+      return;
+    }
+    const openLog = (name: string) =>
+      fsp.open(path.join(task.sandbox, name), fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_NOFOLLOW, 0o644);
+    const out = await openLog('stdout');
+    const err = await openLog('stderr').catch(async (e: Error) => {
+      await out.close();
+      throw e;
+    });
+    try {
+      if (user) {
+        await chownTree(task.sandbox, user.uid, user.gid);
+        await fsp.chmod(task.sandbox, 0o750);
+      }
+      try {
+        await extractArchives(archives, fetchOpts);
+      } catch (e) {
+        await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_FETCHER_FAILED', message: `Failed to fetch: ${(e as Error).message}` });
+        return;
+      }
+      if (this.stopped) return;
+      if (task.cp.killRequested) return void (await this.emitStatus(task, 'TASK_KILLED', { message: 'Killed before it started' }));
+      await this.emitStatus(task, 'TASK_STARTING');
+      if (this.stopped) return;
+      try {
+        task.cgroups = (await this.isolation!.prepare(task.id, spec.resources)) ?? null;
+      } catch (e) {
+        await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: `cgroups: ${(e as Error).message}` });
+        return;
+      }
+      if (task.cgroups) task.cp.cgroups = task.cgroups.record;
+      if (task.cp.killRequested || this.stopped) {
+        await task.cgroups?.destroy();
+        if (!this.stopped) await this.emitStatus(task, 'TASK_KILLED', { message: 'Killed before it started' });
+        return;
+      }
+
+      const env = buildTaskEnv({ spec, sandbox: task.sandbox, agentId: this._agentId ?? '', hostname: this.hostname, user: user?.name ?? null });
+      let child: ChildProcess;
+      try {
+        child = spawnWrapper({
+          spec,
+          sandbox: task.sandbox,
+          exitFile: task.exitFile,
+          mvPath: this.mvPath,
+          env,
+          stdoutFd: out.fd,
+          stderrFd: err.fd,
+          ...(user ? { uid: user.uid, gid: user.gid } : {}),
+        });
+      } catch (e) {
+        await task.cgroups?.destroy();
+        await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: (e as Error).message });
+        return;
+      }
+      const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+      if (child.pid === undefined) {
+        const e = await spawnError;
+        await task.cgroups?.destroy();
+        await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: e.message });
+        return;
+      }
+      child.on('error', (e) => this.log('warn', `task ${task.id}: ${e.message}`));
+      child.once('exit', (code, signal) => task.resolveExit({ code, signal, own: true }));
+      task.child = child;
+      task.phase = 'running';
+      const pid = child.pid;
+      task.cp.pid = pid;
+      const startTime = await processStartTime(pid);
+      if (startTime !== null) task.cp.pidStartTime = startTime;
+      // The pid must be on disk before the command may run: a crash after this point finds it.
+      await this.save(task);
+      try {
+        await task.cgroups?.addProcess(pid);
+      } catch (e) {
+        abandonWrapper(child);
+        signalGroup(pid, 'SIGKILL');
+        await task.exited;
+        await task.cgroups?.destroy().catch(() => undefined);
+        await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: `cgroups: ${(e as Error).message}` });
+        return;
+      }
+      if (task.cp.killRequested || this.stopped) {
+        abandonWrapper(child);
+      } else {
+        releaseWrapper(child);
+        task.cp.released = true;
+        task.cp.startedAt = Date.now();
+        await this.emitStatus(task, 'TASK_RUNNING');
+      }
+    } finally {
+      await out.close();
+      await err.close();
+    }
+    if (task.phase === 'running') await this.supervise(task);
+  }
+
+  private async supervise(task: TaskRun): Promise<void> {
+    const exit = await task.exited;
+    await this.finalize(task, exit);
+  }
+
+  // -------------------------------------------------------------------------
+  // exit, kill, monitoring
+
+  private async finalize(task: TaskRun, exit: WrapperExit): Promise<void> {
+    if (this.stopped || task.phase === 'terminal' || task.phase === 'finishing') return;
+    task.phase = 'finishing';
+    clearTimeout(task.killTimer);
+    const rec = await readExitFile(task.exitFile);
+    let limitation = task.limitation;
+    if (!limitation && task.cgroups?.hasMemory) {
+      const ooms = await task.cgroups.oomKills();
+      const sigkilled = (rec.kind === 'status' && rec.status === 128 + 9) || exit.signal === 'SIGKILL' || (rec.kind === 'none' && !exit.own);
+      const hit = ooms !== null ? ooms > 0 : sigkilled && (await task.cgroups.limitHits()) > 0;
+      if (hit) limitation = { usedBytes: await task.cgroups.peakMemoryBytes() };
+    }
+    // Whatever the task left behind goes with it. The group is only ours if its leader pid
+    // was not reused; a live group keeps its id from being reused, so that check suffices.
+    const pid = task.cp.pid;
+    if (pid) {
+      const st = await readStat(pid);
+      const reused = st !== null && task.cp.pidStartTime !== undefined && st.startTime !== task.cp.pidStartTime;
+      if (!reused && (await groupMembers(pid)).length > 0) signalGroup(pid, 'SIGKILL');
+    }
+    if (task.cgroups) await task.cgroups.destroy().catch((err: Error) => this.log('warn', `removing cgroups of ${task.id}: ${err.message}`));
+    const outcome = this.describeExit(task, rec, exit, limitation);
+    if (this.stopped) return;
+    await this.emitStatus(task, outcome.state, outcome);
+  }
+
+  private describeExit(
+    task: TaskRun,
+    rec: ExitRecord,
+    exit: WrapperExit,
+    limitation: { usedBytes: number } | undefined,
+  ): { state: TaskState; reason?: StatusReason; message?: string; exitCode?: number } {
+    let status: number | undefined;
+    let sig: string | undefined;
+    let exitCode: number | undefined;
+    const decode = (n: number): void => {
+      exitCode = n;
+      if (n > 128 && n <= 128 + 64) sig = signalName(n - 128);
+      else status = n;
+    };
+    if (rec.kind === 'status') decode(rec.status);
+    else if (rec.kind === 'none' && exit.own) {
+      if (exit.signal) {
+        sig = exit.signal;
+        const n = (os.constants.signals as Record<string, number>)[exit.signal];
+        if (n !== undefined) exitCode = 128 + n;
+      } else if (exit.code !== null) decode(exit.code);
+    }
+    const withCode = exitCode !== undefined ? { exitCode } : {};
+    const text = sig ? `Command terminated by signal ${sig}` : status !== undefined ? `Command exited with status ${status}` : undefined;
+    if (limitation) {
+      const used = Math.round(limitation.usedBytes / MiB);
+      return {
+        state: 'TASK_FAILED',
+        reason: 'REASON_CONTAINER_LIMITATION_MEMORY',
+        message: `Memory limit exceeded: requested ${task.cp.spec.resources.mem} MiB, used ${used} MiB`,
+        ...withCode,
+      };
+    }
+    if (task.cp.killRequested) return { state: 'TASK_KILLED', message: text ?? 'Task killed', ...withCode };
+    if (rec.kind === 'unreleased') {
+      return { state: 'TASK_FAILED', reason: 'REASON_AGENT_RESTARTED', message: 'The agent restarted before the task was started' };
+    }
+    if (status === 0) return { state: 'TASK_FINISHED', message: text!, ...withCode };
+    if (text) return { state: 'TASK_FAILED', message: text, ...withCode };
+    return { state: 'TASK_FAILED', reason: 'REASON_AGENT_RESTARTED', message: 'Task exited while the agent was down; exit status unknown' };
+  }
+
+  private async kill(taskId: string, gracePeriodMs: number | undefined): Promise<void> {
+    const task = this.tasks.get(taskId);
+    if (!task) {
+      if (!isSafeTaskId(taskId)) return this.sendTransient(taskId, '', 'TASK_DROPPED', 'REASON_TASK_UNKNOWN', 'unknown task');
+      const cp = await readJson<TaskCheckpoint>(path.join(taskMetaDir(this.l, taskId), 'task.json'));
+      if (cp?.done) {
+        // Finished and acknowledged long ago: remind the master how it ended.
+        this.sendTransient(taskId, cp.spec.frameworkId, cp.state, undefined, 'task already terminal');
+      } else {
+        this.sendTransient(taskId, '', 'TASK_DROPPED', 'REASON_TASK_UNKNOWN', 'unknown task');
+      }
+      return;
+    }
+    if (task.phase === 'terminal' || task.phase === 'finishing' || task.cp.killRequested) return;
+    task.cp.killRequested = true;
+    const grace = gracePeriodMs ?? task.cp.spec.killGracePeriodMs ?? DEFAULT_GRACE_MS;
+    task.cp.killGracePeriodMs = grace;
+    await this.emitStatus(task, 'TASK_KILLING');
+    // Still preparing: runLaunch sees killRequested and ends the task itself.
+    if (task.phase === 'running' && task.cp.pid) await this.signalTask(task, grace);
+  }
+
+  private async signalTask(task: TaskRun, graceMs: number): Promise<void> {
+    const pid = task.cp.pid!;
+    if (task.recovered && task.cp.pidStartTime !== undefined && !(await isSameProcessAlive(pid, task.cp.pidStartTime))) return;
+    signalGroup(pid, 'SIGTERM');
+    clearTimeout(task.killTimer);
+    task.killTimer = setTimeout(() => this.forceKill(task), graceMs);
+  }
+
+  private forceKill(task: TaskRun): void {
+    if (task.phase === 'terminal' || !task.cp.pid) return;
+    signalGroup(task.cp.pid, 'SIGKILL');
+    void task.cgroups?.killAll();
+  }
+
+  private scheduleMonitor(): void {
+    if (this.stopped) return;
+    this.monitorTimer = setTimeout(() => {
+      this.monitorTick()
+        .catch((err: Error) => this.log('warn', `monitor: ${err.message}`))
+        .finally(() => this.scheduleMonitor());
+    }, this.opts.monitorIntervalMs ?? 500);
+    this.monitorTimer.unref();
+  }
+
+  private async monitorTick(): Promise<void> {
+    const running = [...this.tasks.values()].filter((t) => t.phase === 'running' && t.cp.pid);
+    for (const t of running) {
+      if (!t.recovered) continue;
+      if (!(await isSameProcessAlive(t.cp.pid!, t.cp.pidStartTime ?? -1))) {
+        t.resolveExit({ code: null, signal: null, own: false });
+      } else if (t.cp.state === 'TASK_STARTING' && !t.cp.killRequested) {
+        // The agent died between the go-ahead and TASK_RUNNING; an unreleased wrapper would be gone by now.
+        t.cp.released = true;
+        await this.emitStatus(t, 'TASK_RUNNING');
+      }
+    }
+    for (const t of running) {
+      if (!t.cgroups?.hasMemory || t.limitation || t.phase !== 'running') continue;
+      const ooms = await t.cgroups.oomKills();
+      if (ooms !== null && ooms > 0) {
+        // Like Mesos: one OOM kill inside the container ends the whole task.
+        t.limitation = { usedBytes: await t.cgroups.peakMemoryBytes() };
+        this.log('warn', `task ${t.id} hit its memory limit; killing it`);
+        this.forceKill(t);
+      }
+    }
+    if (this.isolation && !this.isolation.memoryByCgroup) {
+      const watched = running.filter((t) => t.phase === 'running' && !t.limitation && t.cp.spec.resources.mem > 0);
+      if (watched.length === 0) return;
+      const rss = await groupRss(new Set(watched.map((t) => t.cp.pid!)));
+      for (const t of watched) {
+        const used = rss.get(t.cp.pid!) ?? 0;
+        t.peakRss = Math.max(t.peakRss, used);
+        if (used > t.cp.spec.resources.mem * MiB) {
+          t.limitation = { usedBytes: t.peakRss };
+          this.log('warn', `task ${t.id} uses ${Math.round(used / MiB)} MiB of ${t.cp.spec.resources.mem} MiB; killing it`);
+          this.forceKill(t);
+        }
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // recovery
+
+  private async recover(): Promise<void> {
+    let ids: string[] = [];
+    try {
+      ids = await fsp.readdir(this.l.tasksMetaDir);
+    } catch {
+      ids = [];
+    }
+    const dead: TaskRun[] = [];
+    for (const id of ids) {
+      if (!isSafeTaskId(id)) continue;
+      const meta = taskMetaDir(this.l, id);
+      const cp = await readJson<TaskCheckpoint>(path.join(meta, 'task.json'));
+      if (!cp || !cp.spec || !Array.isArray(cp.pending)) {
+        this.log('warn', `task ${id}: no readable checkpoint; leaving it to the sandbox GC`);
+        continue;
+      }
+      if (cp.done) continue;
+      for (const p of cp.pending) this.seq = Math.max(this.seq, p.seq);
+      const task = new TaskRun(id, cp, meta, sandboxDir(this.l, id), true);
+      if (cp.cgroups) task.cgroups = new TaskCgroups(cp.cgroups);
+      this.tasks.set(id, task);
+      if (isTerminal(cp.state)) {
+        // The final update is made; it only waits for its acknowledgement.
+        task.phase = 'terminal';
+        task.resolveFinished();
+        continue;
+      }
+      if (!cp.pid) {
+        task.phase = 'running';
+        dead.push(task);
+        continue;
+      }
+      if (cp.pidStartTime !== undefined && (await isSameProcessAlive(cp.pid, cp.pidStartTime))) {
+        task.phase = 'running';
+        this.log('info', `recovered task ${id} (pid ${cp.pid})`);
+        void this.supervise(task).catch((err: Error) => this.log('error', `task ${id}: ${err.message}`));
+        if (cp.killRequested) await this.signalTask(task, cp.killGracePeriodMs ?? cp.spec.killGracePeriodMs ?? DEFAULT_GRACE_MS);
+      } else {
+        task.phase = 'running';
+        dead.push(task);
+      }
+    }
+    for (const task of dead) {
+      if (!task.cp.pid) {
+        // Never spawned: the agent died while fetching or preparing.
+        await this.emitStatus(
+          task,
+          task.cp.killRequested ? 'TASK_KILLED' : 'TASK_FAILED',
+          task.cp.killRequested ? { message: 'Killed before it started' } : { reason: 'REASON_AGENT_RESTARTED', message: 'The agent restarted before the task was started' },
+        );
+      } else {
+        await this.finalize(task, { code: null, signal: null, own: false });
+      }
+    }
+    if (this.isolation) {
+      const keep = new Set([...this.tasks.values()].filter((t) => t.phase === 'running').map((t) => t.id));
+      const removed = await this.isolation.cleanupOrphans(keep);
+      if (removed.length) this.log('info', `removed leftover cgroups of ${removed.join(', ')}`);
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // files
+
+  private async filesRequest(m: Extract<MasterToAgent, { type: 'files.request' }>): Promise<void> {
+    const fail = (status: 400 | 404, message: string) => this.send({ type: 'files.reply', reqId: m.reqId, ok: false, status, message });
+    if (!isSafeTaskId(m.taskId)) return void fail(404, 'unknown task');
+    const sandbox = sandboxDir(this.l, m.taskId);
+    try {
+      if (m.op === 'browse') {
+        const entries = await browse(sandbox, m.path);
+        this.send({ type: 'files.reply', reqId: m.reqId, ok: true, entries });
+      } else {
+        const r = m.op === 'read' ? await readFileRange(sandbox, m.path, m.offset, m.length) : await downloadFile(sandbox, m.path);
+        this.send({ type: 'files.reply', reqId: m.reqId, ok: true, data: r.data, offset: r.offset, size: r.size, eof: r.eof });
+      }
+    } catch (err) {
+      if (err instanceof FilesError) fail(err.status, err.message);
+      else if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail(404, 'not found');
+      else fail(400, (err as Error).message);
+    }
+  }
+
+  private async filesTail(streamId: string, taskId: string, p: string, offset: number | undefined): Promise<void> {
+    this.tails.get(streamId)?.close();
+    this.tails.delete(streamId);
+    if (!isSafeTaskId(taskId)) {
+      this.send({ type: 'files.end', streamId, message: 'unknown task' });
+      return;
+    }
+    const ws = this.ws;
+    const tail = new Tail(sandboxDir(this.l, taskId), p, offset, {
+      chunk: (data, off) => {
+        if (this.ws === ws) this.send({ type: 'files.chunk', streamId, data, offset: off });
+      },
+      end: (message) => {
+        if (this.tails.get(streamId) === tail) this.tails.delete(streamId);
+        if (this.ws === ws) this.send({ type: 'files.end', streamId, ...(message ? { message } : {}) });
+      },
+      writable: () => (ws?.bufferedAmount ?? 0) < TAIL_CONGESTED_BYTES,
+    });
+    this.tails.set(streamId, tail);
+    await tail.start();
+  }
+}

@@ -1,0 +1,365 @@
+// POST /api/v1: the Mesos v1 operator API. Read calls answer from the master's state; the
+// mutating ones (DRAIN_AGENT, REACTIVATE_AGENT, MARK_AGENT_GONE, TEARDOWN) need an admin token
+// and are answered after commit. SUBSCRIBE streams the cluster event log in Mesos' event shapes.
+
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isTerminal, type AgentView, type ClusterEvent, type FrameworkView, type TaskView } from '../../../protocol/types.js';
+import { addResources, emptyResources } from '../../core/resources.js';
+import type { Master } from '../../master/master.js';
+import { ApiError, badRequest, isRecord } from '../errors.js';
+import { requireAdmin } from '../http.js';
+import {
+  id,
+  isRegisteredAgent,
+  mesosAgent,
+  mesosFramework,
+  mesosFrameworkInfo,
+  mesosResources,
+  mesosStatus,
+  mesosTask,
+  splitTasks,
+  taskStatusOf,
+  type DrainConfig,
+  type FrameworkExtras,
+  type Json,
+} from './convert.js';
+import { masterInfo } from './master-info.js';
+import { Reader, checkId } from './parse.js';
+import { RecordIOStream } from './recordio.js';
+
+export interface OperatorApiDeps {
+  master: Master;
+  extras: Map<string, FrameworkExtras>;
+  drains: Map<string, DrainConfig>;
+  heartbeatIntervalMs: number;
+}
+
+interface Cluster {
+  agents: AgentView[];
+  tasks: TaskView[];
+  frameworks: FrameworkView[];
+}
+
+/** master.proto call types that Yagura does not implement. */
+const UNSUPPORTED = new Set([
+  'GET_LOGGING_LEVEL', 'SET_LOGGING_LEVEL', 'LIST_FILES', 'READ_FILE', 'READ_LOG', 'GET_OPERATIONS',
+  'GET_WEIGHTS', 'UPDATE_WEIGHTS', 'RESERVE_RESOURCES', 'UNRESERVE_RESOURCES', 'CREATE_VOLUMES',
+  'DESTROY_VOLUMES', 'GROW_VOLUME', 'SHRINK_VOLUME', 'GET_MAINTENANCE_STATUS', 'GET_MAINTENANCE_SCHEDULE',
+  'UPDATE_MAINTENANCE_SCHEDULE', 'START_MAINTENANCE', 'STOP_MAINTENANCE', 'DEACTIVATE_AGENT',
+  'GET_QUOTA', 'UPDATE_QUOTA', 'SET_QUOTA', 'REMOVE_QUOTA',
+]);
+
+const READS = new Set([
+  'GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_METRICS', 'GET_MASTER', 'GET_STATE', 'GET_AGENTS',
+  'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS', 'GET_ROLES', 'SUBSCRIBE',
+]);
+const WRITES = new Set(['DRAIN_AGENT', 'REACTIVATE_AGENT', 'MARK_AGENT_GONE', 'TEARDOWN']);
+
+export function registerOperatorApi(app: FastifyInstance, deps: OperatorApiDeps, mirror: Mirror): void {
+  const { master } = deps;
+
+  app.post('/api/v1', { config: { viewerMay: true } }, async (req, reply) => {
+    const call = req.body;
+    if (!isRecord(call)) throw badRequest('a call is a JSON object', [{ path: '', errors: ['must be an object'] }]);
+    const type = call.type;
+    if (typeof type !== 'string') throw badRequest('the call has no type', [{ path: '/type', errors: ['is required (a string)'] }]);
+    if (UNSUPPORTED.has(type)) {
+      throw new ApiError(422, `unsupported call ${type}`, [{ path: '/type', errors: [`${type} is not supported by Yagura`] }]);
+    }
+    if (!READS.has(type) && !WRITES.has(type)) {
+      throw badRequest(`unknown call type ${type.slice(0, 64)}`, [{ path: '/type', errors: ['unknown call type'] }]);
+    }
+    if (WRITES.has(type)) {
+      requireAdmin(req);
+      await write(type, call);
+      await master.commit();
+      return reply.code(200).send();
+    }
+    if (type === 'SUBSCRIBE') return mirror.subscribe(req, reply);
+    return { type, [type.toLowerCase()]: read(type, req) };
+  });
+
+  function read(type: string, req: FastifyRequest): Json {
+    const now = Date.now();
+    switch (type) {
+      case 'GET_HEALTH':
+        return { healthy: true };
+      case 'GET_VERSION':
+        return { version_info: { version: master.version } };
+      case 'GET_FLAGS':
+        return { flags: [{ name: 'version', value: master.version }, { name: 'heartbeat_interval', value: `${deps.heartbeatIntervalMs}ms` }] };
+      case 'GET_MASTER':
+        return { master_info: masterInfo(master, req), start_time: master.startedAt / 1000, elected_time: master.startedAt / 1000 };
+      case 'GET_METRICS':
+        return { metrics: metrics(master, now) };
+      case 'GET_STATE':
+        return getState(live(), master, deps);
+      case 'GET_AGENTS':
+        return getAgents(master.listAgents(), master, deps);
+      case 'GET_FRAMEWORKS':
+        return getFrameworks(master.listFrameworks(), master.listTasks(), master, deps);
+      case 'GET_EXECUTORS':
+        return { executors: [], orphan_executors: [] };
+      case 'GET_TASKS':
+        return getTasks(master.listTasks());
+      case 'GET_ROLES':
+        return getRoles(master.listFrameworks(), master.listTasks());
+      default:
+        throw badRequest(`unknown call type ${type}`, [{ path: '/type', errors: ['unknown call type'] }]);
+    }
+  }
+
+  function live(): Cluster {
+    return { agents: master.listAgents(), tasks: master.listTasks(), frameworks: master.listFrameworks() };
+  }
+
+  async function write(type: string, call: Record<string, unknown>): Promise<void> {
+    const r = new Reader();
+    const key = type.toLowerCase();
+    const body = r.obj(call[key], `/${key}`, true);
+    if (type === 'TEARDOWN') {
+      const fid = body && r.id(body, 'framework_id', `/${key}`, true);
+      r.done(type);
+      master.teardown(fid!);
+      return;
+    }
+    const agentId = body && r.id(body, 'agent_id', `/${key}`, true);
+    checkId(r, agentId, `/${key}/agent_id/value`);
+    let drain: DrainConfig | undefined;
+    if (type === 'DRAIN_AGENT' && body) {
+      const grace = r.duration(body.max_grace_period, '/drain_agent/max_grace_period');
+      drain = { markGone: r.bool(body, 'mark_gone', '/drain_agent') ?? false, ...(grace !== undefined ? { maxGracePeriodMs: grace } : {}) };
+    }
+    r.done(type);
+    const aid = agentId!;
+    switch (type) {
+      case 'DRAIN_AGENT':
+        master.drainAgent(aid, { markGone: drain!.markGone, ...(drain!.maxGracePeriodMs !== undefined ? { gracePeriodMs: drain!.maxGracePeriodMs } : {}) });
+        deps.drains.set(aid, drain!);
+        return;
+      case 'REACTIVATE_AGENT':
+        master.reactivateAgent(aid);
+        deps.drains.delete(aid);
+        return;
+      case 'MARK_AGENT_GONE':
+        master.markAgentGone(aid);
+        return;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+
+function allocatedByFramework(tasks: TaskView[]): Map<string, ReturnType<typeof emptyResources>> {
+  const out = new Map<string, ReturnType<typeof emptyResources>>();
+  for (const t of tasks) {
+    if (isTerminal(t.state)) continue;
+    out.set(t.frameworkId, addResources(out.get(t.frameworkId) ?? emptyResources(), t.resources));
+  }
+  return out;
+}
+
+function getAgents(agents: AgentView[], master: Master, deps: OperatorApiDeps): Json {
+  return {
+    agents: agents
+      .filter(isRegisteredAgent)
+      .map((a) => mesosAgent(a, master.isAgentConnected(a.id), master.offeredOn(a.id), deps.drains.get(a.id))),
+    recovered_agents: [],
+  };
+}
+
+function getFrameworks(frameworks: FrameworkView[], tasks: TaskView[], master: Master, deps: OperatorApiDeps): Json {
+  const offers = master.listOffers();
+  const allocated = allocatedByFramework(tasks);
+  const render = (f: FrameworkView) => {
+    const own = offers.filter((o) => o.frameworkId === f.id);
+    let offered = emptyResources();
+    for (const o of own) offered = addResources(offered, o.resources);
+    return mesosFramework(f, deps.extras.get(f.id), { offers: own, allocated: allocated.get(f.id) ?? emptyResources(), offered });
+  };
+  return {
+    frameworks: frameworks.filter((f) => f.active).map(render),
+    completed_frameworks: frameworks.filter((f) => !f.active).map(render),
+    recovered_frameworks: [],
+  };
+}
+
+function getTasks(tasks: TaskView[]): Json {
+  const split = splitTasks(tasks);
+  return {
+    pending_tasks: [],
+    tasks: split.tasks.map(mesosTask),
+    unreachable_tasks: split.unreachable.map(mesosTask),
+    completed_tasks: split.completed.map(mesosTask),
+    orphan_tasks: [],
+  };
+}
+
+function getState(c: Cluster, master: Master, deps: OperatorApiDeps): Json {
+  return {
+    get_tasks: getTasks(c.tasks),
+    get_executors: { executors: [], orphan_executors: [] },
+    get_frameworks: getFrameworks(c.frameworks, c.tasks, master, deps),
+    get_agents: getAgents(c.agents, master, deps),
+  };
+}
+
+function getRoles(frameworks: FrameworkView[], tasks: TaskView[]): Json {
+  const allocated = allocatedByFramework(tasks);
+  const roles = new Map<string, { frameworks: string[]; resources: ReturnType<typeof emptyResources> }>();
+  for (const f of frameworks) {
+    if (!f.active) continue;
+    for (const role of f.roles) {
+      const entry = roles.get(role) ?? { frameworks: [], resources: emptyResources() };
+      entry.frameworks.push(f.id);
+      // a framework's tasks count against its first role: Yagura allocates to one role per framework
+      if (role === f.roles[0]) entry.resources = addResources(entry.resources, allocated.get(f.id) ?? emptyResources());
+      roles.set(role, entry);
+    }
+  }
+  return {
+    roles: [...roles].map(([name, e]) => ({
+      name,
+      weight: 1,
+      frameworks: e.frameworks.map(id),
+      allocated: mesosResources(e.resources),
+      resources: mesosResources(e.resources),
+    })),
+  };
+}
+
+
+function metrics(master: Master, now: number): Json[] {
+  const agents = master.listAgents();
+  const tasks = master.listTasks();
+  const frameworks = master.listFrameworks();
+  const count = (pred: (t: TaskView) => boolean) => tasks.filter(pred).length;
+  const m: Record<string, number> = {
+    'master/uptime_secs': (now - master.startedAt) / 1000,
+    'master/elected': 1,
+    'master/slaves_active': agents.filter((a) => a.state === 'ACTIVE' && master.isAgentConnected(a.id)).length,
+    'master/slaves_inactive': agents.filter((a) => isRegisteredAgent(a) && !(a.state === 'ACTIVE' && master.isAgentConnected(a.id))).length,
+    'master/slaves_unreachable': agents.filter((a) => a.state === 'UNREACHABLE').length,
+    'master/frameworks_active': frameworks.filter((f) => f.active && f.connected).length,
+    'master/frameworks_connected': frameworks.filter((f) => f.connected).length,
+    'master/frameworks_disconnected': frameworks.filter((f) => f.active && !f.connected).length,
+    'master/outstanding_offers': master.listOffers().length,
+    'master/event_queue_seq': master.events.seq,
+  };
+  for (const s of ['STAGING', 'STARTING', 'RUNNING', 'KILLING', 'FINISHED', 'FAILED', 'KILLED', 'ERROR', 'LOST', 'UNREACHABLE', 'GONE', 'DROPPED'] as const) {
+    m[`master/tasks_${s.toLowerCase()}`] = count((t) => t.state === `TASK_${s}`);
+  }
+  return Object.entries(m).map(([name, value]) => ({ name, value }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// SUBSCRIBE
+
+/**
+ * The committed cluster state, kept by applying the event log, so that a subscriber's snapshot
+ * and the events after it meet exactly at one sequence number (the master's own memory may be
+ * ahead of what is committed), and so that each event can be rendered with the whole object.
+ */
+export class Mirror {
+  private agents = new Map<string, AgentView>();
+  private tasks = new Map<string, TaskView>();
+  private frameworks = new Map<string, FrameworkView>();
+  private subscribers = new Set<RecordIOStream>();
+
+  constructor(
+    private readonly master: Master,
+    private readonly deps: OperatorApiDeps,
+  ) {
+    const snap = master.snapshot();
+    for (const a of snap.agents) this.agents.set(a.id, a);
+    for (const t of snap.tasks) this.tasks.set(t.id, t);
+    for (const f of snap.frameworks) this.frameworks.set(f.id, f);
+    master.events.subscribe((batch) => this.apply(batch));
+  }
+
+  subscribe(req: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const stream = new RecordIOStream();
+    const cluster: Cluster = { agents: [...this.agents.values()], tasks: [...this.tasks.values()], frameworks: [...this.frameworks.values()] };
+    stream.send({
+      type: 'SUBSCRIBED',
+      subscribed: { get_state: getState(cluster, this.master, this.deps), heartbeat_interval_seconds: this.deps.heartbeatIntervalMs / 1000 },
+    });
+    this.subscribers.add(stream);
+    stream.onClose(() => this.subscribers.delete(stream));
+    stream.open(req, reply, {}, { ms: this.deps.heartbeatIntervalMs, event: { type: 'HEARTBEAT' } });
+    return reply;
+  }
+
+  private apply(batch: readonly ClusterEvent[]): void {
+    const out: Json[] = [];
+    for (const ev of batch) {
+      const rendered = this.step(ev);
+      if (rendered) out.push(rendered);
+    }
+    if (out.length === 0) return;
+    for (const s of this.subscribers) for (const e of out) s.send(e);
+  }
+
+  /** Applies one event and returns the Mesos event it amounts to, if any. */
+  private step(ev: ClusterEvent): Json | undefined {
+    switch (ev.kind) {
+      case 'agent': {
+        const before = this.agents.get(ev.id);
+        if (ev.op === 'delete') {
+          this.agents.delete(ev.id);
+          return before && isRegisteredAgent(before) ? { type: 'AGENT_REMOVED', agent_removed: { agent_id: id(ev.id) } } : undefined;
+        }
+        const after = ev.op === 'put' ? ev.data : before ? { ...before, ...ev.data } : undefined;
+        if (!after) return undefined;
+        this.agents.set(ev.id, after);
+        const listed = isRegisteredAgent(after);
+        // a re-registration is a put; Mesos announces those as AGENT_ADDED too
+        if (listed && (ev.op === 'put' || !before || !isRegisteredAgent(before))) {
+          return {
+            type: 'AGENT_ADDED',
+            agent_added: { agent: mesosAgent(after, this.master.isAgentConnected(after.id), emptyResources(), this.deps.drains.get(after.id)) },
+          };
+        }
+        if (!listed && before && isRegisteredAgent(before)) return { type: 'AGENT_REMOVED', agent_removed: { agent_id: id(ev.id) } };
+        return undefined;
+      }
+      case 'task': {
+        const before = this.tasks.get(ev.id);
+        if (ev.op === 'delete') {
+          this.tasks.delete(ev.id);
+          return undefined;
+        }
+        if (ev.op === 'put') {
+          this.tasks.set(ev.id, ev.data);
+          return { type: 'TASK_ADDED', task_added: { task: mesosTask(ev.data) } };
+        }
+        if (!before) return undefined;
+        const after = { ...before, ...ev.data };
+        this.tasks.set(ev.id, after);
+        if (!('state' in ev.data) && !('statusUuid' in ev.data) && !('healthy' in ev.data)) return undefined;
+        return {
+          type: 'TASK_UPDATED',
+          task_updated: { framework_id: id(after.frameworkId), status: mesosStatus(taskStatusOf(after)), state: after.state },
+        };
+      }
+      case 'framework': {
+        const before = this.frameworks.get(ev.id);
+        if (ev.op === 'delete') {
+          this.frameworks.delete(ev.id);
+          return before ? this.removed(before) : undefined;
+        }
+        const after = ev.op === 'put' ? ev.data : before ? { ...before, ...ev.data } : undefined;
+        if (!after) return undefined;
+        this.frameworks.set(ev.id, after);
+        if (!after.active) return before?.active === false ? undefined : this.removed(after);
+        const framework = mesosFramework(after, this.deps.extras.get(after.id));
+        return before ? { type: 'FRAMEWORK_UPDATED', framework_updated: { framework } } : { type: 'FRAMEWORK_ADDED', framework_added: { framework } };
+      }
+    }
+  }
+
+  private removed(f: FrameworkView): Json {
+    return { type: 'FRAMEWORK_REMOVED', framework_removed: { framework_info: mesosFrameworkInfo(f, this.deps.extras.get(f.id)) } };
+  }
+}

@@ -1,0 +1,219 @@
+import { expect } from '@open-wc/testing';
+import { CLOSE } from '../../protocol/types.js';
+import { ClusterStore, defaultBackoff, streamUrl } from '../../src/state/cluster-store.js';
+import type { ConnectionStatus } from '../../src/state/cluster-store.js';
+import { TOKEN_KEY, localTokenStore, takeTokenFromUrl } from '../../src/state/token.js';
+import { mockAgent, mockSnapshot, mockTask } from '../support/builders.js';
+import { FakeSocket, ManualTimers, memoryTokens } from './stream-fakes.js';
+
+function setup(token: string | null = 'tok-1') {
+  const sockets: FakeSocket[] = [];
+  const timers = new ManualTimers();
+  const tokens = memoryTokens(token);
+  const store = new ClusterStore({
+    url: 'ws://master.test/api/v1/stream',
+    tokens,
+    createSocket: (url) => {
+      const socket = new FakeSocket(url);
+      sockets.push(socket);
+      return socket;
+    },
+    backoff: (attempt) => attempt * 1000,
+    setTimer: timers.set,
+    clearTimer: timers.clear,
+    now: () => 50_000,
+  });
+  const statuses: ConnectionStatus[] = [];
+  store.connection.subscribe((info) => statuses.push(info.status));
+  const last = () => sockets[sockets.length - 1]!;
+  return { store, sockets, timers, tokens, statuses, last };
+}
+
+const snapshot = mockSnapshot({
+  epoch: 'e1',
+  seq: 7,
+  agents: [mockAgent({ id: 'a1', hostname: 'node-1' })],
+  tasks: [mockTask({ id: 't1', agentId: 'a1' }), mockTask({ id: 't2', agentId: 'a1' })],
+});
+
+describe('cluster store', () => {
+  it('waits idle without a token and connects on login', () => {
+    const { store, sockets, tokens, last } = setup(null);
+    store.start();
+    expect(store.connection.value.status).to.equal('idle');
+    expect(sockets).to.have.length(0);
+
+    store.login('  tok-2 ');
+    expect(tokens.value).to.equal('tok-2');
+    expect(store.connection.value.status).to.equal('connecting');
+    expect(last().url).to.equal('ws://master.test/api/v1/stream');
+  });
+
+  it('says hello with the token first, then goes live on the snapshot and applies events', () => {
+    const { store, last, statuses } = setup();
+    store.start();
+    last().open();
+    expect(last().sent).to.deep.equal([{ type: 'hello', token: 'tok-1' }]);
+    expect(store.cluster.value.loaded).to.equal(false);
+
+    last().receive({ type: 'snapshot', ...snapshot });
+    expect(store.connection.value.status).to.equal('live');
+    expect(store.cluster.value.agents.get('a1')?.hostname).to.equal('node-1');
+    const t2 = store.cluster.value.tasks.get('t2');
+
+    last().receive({
+      type: 'events',
+      epoch: 'e1',
+      events: [{ seq: 8, at: 1, kind: 'task', op: 'patch', id: 't1', data: { state: 'TASK_FINISHED' } }],
+    });
+    expect(store.cluster.value.seq).to.equal(8);
+    expect(store.cluster.value.tasks.get('t1')?.state).to.equal('TASK_FINISHED');
+    expect(store.cluster.value.tasks.get('t2')).to.equal(t2);
+    expect(statuses).to.deep.equal(['connecting', 'live']);
+  });
+
+  it('reconnects with backoff after a drop and resumes from its last epoch and seq', () => {
+    const { store, sockets, timers, last } = setup();
+    store.start();
+    last().open();
+    last().receive({ type: 'snapshot', ...snapshot });
+    const shown = store.cluster.value;
+
+    last().serverClose(1006);
+    expect(store.connection.value).to.include({ status: 'reconnecting', attempt: 1, retryAt: 51_000 });
+    expect(store.cluster.value).to.equal(shown, 'the last known state stays on screen');
+    expect([...timers.pending.values()].map((t) => t.ms)).to.deep.equal([1000]);
+
+    timers.fire();
+    expect(sockets).to.have.length(2);
+    last().serverClose(1006);
+    expect(store.connection.value.attempt).to.equal(2);
+    expect([...timers.pending.values()].map((t) => t.ms)).to.deep.equal([2000], 'the wait grows');
+
+    timers.fire();
+    last().open();
+    expect(last().sent[0]).to.deep.equal({ type: 'hello', token: 'tok-1', epoch: 'e1', seq: 7 });
+    last().receive({
+      type: 'events',
+      epoch: 'e1',
+      events: [{ seq: 8, at: 2, kind: 'task', op: 'delete', id: 't2' }],
+    });
+    expect(store.connection.value).to.include({ status: 'live', attempt: 0 });
+    expect(store.cluster.value.tasks.has('t2')).to.equal(false);
+    expect(store.cluster.value.tasks.get('t1')).to.equal(shown.tasks.get('t1'));
+  });
+
+  it('treats a heartbeat after a resume as live, and a new epoch as a reason to start over', () => {
+    const { store, sockets, timers, last } = setup();
+    store.start();
+    last().open();
+    last().receive({ type: 'snapshot', ...snapshot });
+    last().serverClose(1001);
+    timers.fire();
+    last().open();
+    last().receive({ type: 'heartbeat', epoch: 'e1', seq: 7, at: 3 });
+    expect(store.connection.value.status).to.equal('live');
+
+    // The master restarted: its numbers start again, so resuming from ours would skip events.
+    last().receive({ type: 'heartbeat', epoch: 'e2', seq: 1, at: 4 });
+    expect(sockets[1]!.closedByClient?.code).to.equal(4000);
+    expect(sockets).to.have.length(3);
+    last().open();
+    expect(last().sent[0]).to.deep.equal({ type: 'hello', token: 'tok-1' });
+    last().receive({ type: 'snapshot', ...mockSnapshot({ epoch: 'e2', seq: 1 }) });
+    expect(store.cluster.value.epoch).to.equal('e2');
+    expect(store.cluster.value.agents.size).to.equal(0);
+  });
+
+  it('drops to unauthorized on close 4401, forgets the token and does not retry', () => {
+    const { store, timers, tokens, last } = setup('wrong');
+    store.start();
+    last().open();
+    last().serverClose(CLOSE.UNAUTHORIZED, 'bad token');
+    expect(store.connection.value).to.include({ status: 'unauthorized', message: 'bad token' });
+    expect(tokens.value).to.equal(null);
+    expect(timers.pending.size).to.equal(0);
+
+    store.login('right');
+    expect(store.connection.value.status).to.equal('connecting');
+    expect(store.connection.value.message).to.equal(undefined);
+    last().open();
+    expect(last().sent[0]).to.deep.equal({ type: 'hello', token: 'right' });
+  });
+
+  it('logs out: closes the stream, forgets token and cluster, stops retrying', () => {
+    const { store, timers, tokens, last } = setup();
+    store.start();
+    last().open();
+    last().receive({ type: 'snapshot', ...snapshot });
+    const socket = last();
+    store.logout();
+    expect(socket.closedByClient?.code).to.equal(1000);
+    expect(tokens.value).to.equal(null);
+    expect(store.cluster.value.loaded).to.equal(false);
+    expect(store.cluster.value.agents.size).to.equal(0);
+    expect(store.connection.value.status).to.equal('idle');
+    socket.serverClose(1000);
+    expect(timers.pending.size).to.equal(0);
+  });
+
+  it('retries at once when asked (browser back online) instead of waiting out the backoff', () => {
+    const { store, sockets, timers, last } = setup();
+    store.start();
+    last().serverClose(1006);
+    expect(timers.pending.size).to.equal(1);
+    store.retryNow();
+    expect(timers.pending.size).to.equal(0);
+    expect(sockets).to.have.length(2);
+    store.retryNow();
+    expect(sockets).to.have.length(2, 'no second socket while one is open');
+  });
+
+  it('backs off exponentially with jitter up to 30 s, and builds ws/wss URLs from the page', () => {
+    expect(defaultBackoff(1, () => 0)).to.equal(250);
+    expect(defaultBackoff(1, () => 1)).to.equal(500);
+    expect(defaultBackoff(4, () => 1)).to.equal(4000);
+    expect(defaultBackoff(30, () => 1)).to.equal(30_000);
+    expect(streamUrl({ protocol: 'http:', host: '127.0.0.1:5050' })).to.equal('ws://127.0.0.1:5050/api/v1/stream');
+    expect(streamUrl({ protocol: 'https:', host: 'yagura.example' })).to.equal('wss://yagura.example/api/v1/stream');
+  });
+});
+
+describe('token', () => {
+  it('takes the token out of the #token= fragment and rewrites the address without it', () => {
+    const calls: string[] = [];
+    const history = { state: null, replaceState: (_: unknown, __: string, url?: string | URL | null) => calls.push(String(url)) };
+    expect(takeTokenFromUrl({ hash: '#token=abc%2B1', pathname: '/nodes', search: '?x=1' }, history)).to.equal('abc+1');
+    expect(calls).to.deep.equal(['/nodes?x=1']);
+    expect(takeTokenFromUrl({ hash: '#token=t&tab=2', pathname: '/', search: '' }, history)).to.equal('t');
+    expect(calls[1]).to.equal('/#tab=2');
+    expect(takeTokenFromUrl({ hash: '#/nodes', pathname: '/', search: '' }, history)).to.equal(null);
+    expect(calls).to.have.length(2, 'an address without a token is left alone');
+  });
+
+  it('keeps the token in localStorage, and in memory when storage throws', () => {
+    const tokens = localTokenStore(localStorage);
+    tokens.set('persisted');
+    expect(localStorage.getItem(TOKEN_KEY)).to.equal('persisted');
+    expect(localTokenStore(localStorage).get()).to.equal('persisted');
+    tokens.clear();
+    expect(localStorage.getItem(TOKEN_KEY)).to.equal(null);
+
+    const broken = {
+      getItem: () => {
+        throw new DOMException('denied', 'SecurityError');
+      },
+      setItem: () => {
+        throw new DOMException('denied', 'SecurityError');
+      },
+      removeItem: () => {
+        throw new DOMException('denied', 'SecurityError');
+      },
+    } as unknown as Storage;
+    const fallback = localTokenStore(broken);
+    fallback.set('in-memory');
+    expect(fallback.get()).to.equal('in-memory');
+    fallback.clear();
+    expect(fallback.get()).to.equal(null);
+  });
+});

@@ -1,0 +1,96 @@
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import '../../src/components/yg-agent-table.js';
+import type { YgAgentTable } from '../../src/components/yg-agent-table.js';
+import { mockAgent, resources } from '../support/builders.js';
+import { useTheme } from './theme.js';
+
+const agents = [
+  mockAgent({
+    id: 'a1',
+    hostname: 'node-1.dc1',
+    resources: resources({ cpus: 4, mem: 8192, disk: 40960 }),
+    allocated: resources({ cpus: 1.5, mem: 2048, disk: 0 }),
+    attributes: { region: 'eu', zone: 'eu-1a' },
+  }),
+  mockAgent({ id: 'a2', hostname: 'node-2.dc1', state: 'UNREACHABLE' }),
+];
+
+function rows(el: YgAgentTable): HTMLTableRowElement[] {
+  return [...el.shadowRoot!.querySelectorAll<HTMLTableRowElement>('tbody tr.row')];
+}
+
+function cellText(row: HTMLTableRowElement, label: string): string {
+  return row.querySelector(`td[data-label="${label}"]`)!.textContent!.replace(/\s+/g, ' ').trim();
+}
+
+describe('yg-agent-table', () => {
+  before(() => useTheme());
+
+  it('shows each agent with hostname, state, usage of total, attributes and task count', async () => {
+    const el = await fixture<YgAgentTable>(
+      html`<yg-agent-table .agents=${agents} .taskCounts=${new Map([['a1', 3]])}></yg-agent-table>`,
+    );
+    const [first, second] = rows(el);
+    expect(first!.querySelector('.title')!.textContent!.trim()).to.equal('node-1.dc1');
+    expect(cellText(first!, 'State')).to.equal('ACTIVE');
+    expect(cellText(first!, 'CPUs')).to.equal('1.5 / 4');
+    expect(cellText(first!, 'Memory')).to.equal('2 GiB / 8 GiB');
+    expect(cellText(first!, 'Disk')).to.equal('0 MiB / 40 GiB');
+    const attributes = [...first!.querySelectorAll('.attributes li')].map((li) => li.textContent!.trim());
+    expect(attributes).to.deep.equal(['region: eu', 'zone: eu-1a']);
+    expect(cellText(second!, 'Attributes')).to.equal('—');
+    expect(cellText(first!, 'Tasks')).to.equal('3');
+    expect(cellText(second!, 'State')).to.equal('UNREACHABLE');
+    expect(cellText(second!, 'Tasks')).to.equal('0');
+    expect(second!.querySelector('yg-state-chip')!.tone).to.equal('lost');
+    await expect(el).to.be.accessible();
+  });
+
+  it('re-renders by key: an unchanged agent keeps its row when others change or move', async () => {
+    const el = await fixture<YgAgentTable>(html`<yg-agent-table .agents=${agents}></yg-agent-table>`);
+    const [row1, row2] = rows(el);
+    el.agents = [{ ...agents[1]!, state: 'ACTIVE' }, agents[0]!];
+    await el.updateComplete;
+    const after = rows(el);
+    expect(after[1]).to.equal(row1, 'node-1 row moved, not rebuilt');
+    expect(after[0]).to.equal(row2);
+    expect(cellText(after[0]!, 'State')).to.equal('ACTIVE');
+  });
+
+  it('reports a click on a hostname as yg-agent-select', async () => {
+    const el = await fixture<YgAgentTable>(html`<yg-agent-table .agents=${agents}></yg-agent-table>`);
+    const button = rows(el)[1]!.querySelector('button')!;
+    setTimeout(() => button.click());
+    const event = await oneEvent(el, 'yg-agent-select');
+    expect(event.detail).to.deep.equal({ agentId: 'a2' });
+    expect(event.composed).to.equal(true);
+  });
+
+  it('tells loading from empty', async () => {
+    const loading = await fixture<YgAgentTable>(html`<yg-agent-table loading></yg-agent-table>`);
+    expect(loading.shadowRoot!.querySelector('md-linear-progress')).to.exist;
+    expect(loading.shadowRoot!.textContent).to.include('Waiting for the master');
+    await expect(loading).to.be.accessible();
+
+    const empty = await fixture<YgAgentTable>(html`<yg-agent-table></yg-agent-table>`);
+    expect(empty.shadowRoot!.querySelector('md-linear-progress')).to.not.exist;
+    expect(empty.shadowRoot!.textContent).to.include('No agents yet');
+    await expect(empty).to.be.accessible();
+  });
+
+  it('stacks rows as labelled cards when narrow', async () => {
+    const el = await fixture<YgAgentTable>(
+      html`<yg-agent-table style="width: 360px" .agents=${agents}></yg-agent-table>`,
+    );
+    const row = rows(el)[0]!;
+    const cell = row.querySelector('td[data-label="CPUs"]')!;
+    expect(getComputedStyle(row).display).to.equal('block');
+    expect(getComputedStyle(cell, '::before').content).to.equal('"CPUs"');
+    expect(el.scrollWidth).to.be.at.most(360, 'no horizontal overflow at 360 px');
+
+    // getComputedStyle lays out what container queries need; no frame has to pass (and in a
+    // background tab none would).
+    el.style.width = '1000px';
+    expect(getComputedStyle(row).display).to.equal('table-row');
+  });
+});
