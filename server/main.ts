@@ -134,6 +134,7 @@ function agentFromOptions(o: Parsed['options'], masterUrl: string, secret: strin
     ...(resources ? { resources } : {}),
     ...(user !== undefined ? { runAsUser: user } : {}),
     cgroups: o.cgroups !== false,
+    exitOnAuthFailure: true,
     logger: (level, msg) => log(level, `agent: ${msg}`),
   });
 }
