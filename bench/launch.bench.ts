@@ -1,0 +1,122 @@
+// 1,000 `sleep` tasks to TASK_RUNNING on one local agent, through the real master, offers,
+// agent link, executor wrapper and isolators — against a raw child_process.spawn loop of the
+// same commands in the same run.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, rmSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from '../server/app.js';
+import { Agent } from '../server/agent/agent.js';
+import type { Offer, SchedulerConnection, TaskStatus } from '../server/master/types.js';
+import type { BenchResult } from './allocator.bench.js';
+
+const TASKS = Number(process.env.BENCH_TASKS ?? 1000);
+const COMMAND = 'sleep 600';
+
+async function rawSpawn(n: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'yagura-bench-raw-'));
+  const children: ChildProcess[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: n }, (_, i) => {
+      const sandbox = join(dir, String(i));
+      mkdirSync(sandbox);
+      const out = openSync(join(sandbox, 'stdout'), 'a');
+      const err = openSync(join(sandbox, 'stderr'), 'a');
+      const c = spawn('/bin/sh', ['-c', COMMAND], { cwd: sandbox, detached: true, stdio: ['ignore', out, err] });
+      children.push(c);
+      return new Promise<void>((res, rej) => {
+        c.once('spawn', () => {
+          closeSync(out);
+          closeSync(err);
+          res();
+        });
+        c.once('error', rej);
+      });
+    }),
+  );
+  const ms = performance.now() - t0;
+  for (const c of children) {
+    try {
+      process.kill(-c.pid!, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+  return ms;
+}
+
+async function yaguraLaunch(n: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'yagura-bench-'));
+  const app = await build({ dataDir: join(dir, 'master'), port: 0, master: { allocationIntervalMs: 100 } });
+  const url = await app.listen();
+  const agent = new Agent({
+    masterUrl: url,
+    secret: app.agentSecret,
+    workDir: join(dir, 'agent'),
+    hostname: 'bench',
+    resources: { cpus: n, mem: n * 64, disk: 1000, ports: [] },
+    logger: () => {},
+  });
+  await agent.start();
+  let running = 0;
+  let done: () => void = () => {};
+  const allRunning = new Promise<void>((r) => (done = r));
+  let offers: Offer[] = [];
+  let wake: () => void = () => {};
+  const sched: SchedulerConnection = {
+    subscribed() {},
+    offers(o) {
+      offers.push(...o);
+      wake();
+    },
+    rescind(id) {
+      offers = offers.filter((o) => o.id !== id);
+    },
+    update(s: TaskStatus) {
+      if (s.state === 'TASK_RUNNING' && ++running === n) done();
+      if (s.state === 'TASK_FAILED' || s.state === 'TASK_ERROR') throw new Error(`${s.taskId}: ${s.message}`);
+    },
+    failure() {},
+    error() {},
+    close() {},
+  };
+  await app.master.subscribe({ name: 'bench', user: 'root', roles: ['*'], failoverTimeoutSeconds: 60 }, sched, 'bench');
+  const offer = await new Promise<Offer>((r) => {
+    if (offers.length) r(offers.shift()!);
+    else wake = () => r(offers.shift()!);
+  });
+  const t0 = performance.now();
+  await app.master.accept(
+    app.master.listFrameworks()[0]!.id,
+    [offer.id],
+    Array.from({ length: n }, (_, i) => ({
+      taskId: `bench-${i}`,
+      name: `bench-${i}`,
+      agentId: offer.agentId,
+      resources: { cpus: 1, mem: 32, disk: 0, ports: [] },
+      command: { value: COMMAND, shell: true, env: {}, uris: [] },
+      labels: {},
+    })),
+  );
+  await allRunning;
+  const ms = performance.now() - t0;
+  await agent.shutdown();
+  await app.close();
+  rmSync(dir, { recursive: true, force: true });
+  return ms;
+}
+
+export async function runLaunchBench(): Promise<BenchResult[]> {
+  const baseline = await rawSpawn(TASKS);
+  const mine = await yaguraLaunch(TASKS);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return [{ name: `${TASKS} sleep tasks to TASK_RUNNING (vs raw spawn)`, value: round(mine), unit: 'ms', baseline: round(baseline), ratio: Math.round((mine / baseline) * 100) / 100 }];
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  for (const r of await runLaunchBench()) console.log(`${r.name}: ${r.value} ${r.unit}; baseline ${r.baseline} ${r.unit}; ratio ${r.ratio}`);
+}
