@@ -51,7 +51,8 @@ run_node_tests() {
   [ "$#" -gt 0 ] || die "${name}: no test files found"
   local tap
   tap="$(mktemp)"
-  node --import tsx --test --test-concurrency=1 \
+  # The timeout is a hang guard, not a speed check: a stuck test fails instead of stalling CI.
+  node --import tsx --test --test-concurrency=1 --test-timeout="${YG_TEST_TIMEOUT_MS:-300000}" \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" \
     "$@"

@@ -35,7 +35,7 @@ import {
   writeJsonAtomic,
 } from './checkpoint.js';
 import { abandonWrapper, buildTaskEnv, releaseWrapper, spawnWrapper } from './executor.js';
-import { FetchError, extractArchives, fetchUris } from './fetcher.js';
+import { extractArchives, fetchUris } from './fetcher.js';
 import { FilesError, Tail, browse, downloadFile, readFileRange } from './files.js';
 import { collectSandboxes } from './gc.js';
 import { type UserInfo, agentVersion, detectResources, findProgram, isRoot, lookupUser } from './host.js';
@@ -107,6 +107,10 @@ class TaskRun {
   killTimer: NodeJS.Timeout | undefined;
   saving: Promise<void> = Promise.resolve();
   lastSent = new Map<string, number>();
+  /** Set when the wrapper was spawned but could not be started properly. */
+  launchError: string | undefined;
+  /** Aborts fetching when the task is killed (or the agent stops) before it starts. */
+  readonly abort = new AbortController();
   readonly exited: Promise<WrapperExit>;
   resolveExit!: (e: WrapperExit) => void;
   readonly finished: Promise<void>;
@@ -284,8 +288,6 @@ export class Agent extends EventEmitter {
     this.log = opts.logger ?? defaultLogger;
     this.hostname = opts.hostname ?? os.hostname();
     this.wsUrl = masterWsUrl(opts.masterUrl);
-    // An 'error' event without a listener would throw out of the emitter.
-    this.on('error', () => undefined);
   }
 
   get agentId(): string | undefined {
@@ -335,7 +337,8 @@ export class Agent extends EventEmitter {
     this.mvPath = findProgram('mv') ?? '/bin/mv';
 
     this._agentId = (await readJson<AgentMeta>(l.agentFile))?.agentId;
-    this.resources = { ...(await detectResources(l.workDir)), ...(this.opts.resources ?? {}) };
+    const overrides = Object.fromEntries(Object.entries(this.opts.resources ?? {}).filter(([, v]) => v !== undefined));
+    this.resources = { ...(await detectResources(l.workDir)), ...overrides };
     this.isolation = await Isolation.create({
       cgroups: this.opts.cgroups ?? true,
       agentName: this.agentName,
@@ -365,6 +368,7 @@ export class Agent extends EventEmitter {
     this.tails.clear();
     for (const task of this.tasks.values()) {
       clearTimeout(task.killTimer);
+      task.abort.abort();
       if (task.child) {
         // A wrapper still waiting for its go-ahead would wait forever on a pipe this process keeps open.
         if (!task.cp.released) abandonWrapper(task.child);
@@ -611,15 +615,19 @@ export class Agent extends EventEmitter {
         return;
       }
       this.sendRaw({ type: 'heartbeat' });
-      ws.ping();
+      try {
+        ws.ping();
+      } catch {
+        // closing already; 'close' follows
+      }
     }, hb);
     this.resendPending(0);
     const retry = this.opts.statusRetryMs ?? 10_000;
     clearInterval(this.retryTimer);
     this.retryTimer = setInterval(() => this.resendPending(retry), retry);
-    this.emit('registered', agentId);
     const meta: AgentMeta = { agentId, hostname: this.hostname, registeredAt: Date.now() };
-    await writeJsonAtomic(this.l.agentFile, meta);
+    await writeJsonAtomic(this.l.agentFile, meta).catch((err: Error) => this.log('error', `saving the agent id: ${err.message}`));
+    this.emit('registered', agentId);
   }
 
   /** Sends unacknowledged updates last sent more than `olderThanMs` ago, in the order they were made. */
@@ -744,13 +752,13 @@ export class Agent extends EventEmitter {
     }
     const meta = taskMetaDir(this.l, spec.taskId);
     const sandbox = sandboxDir(this.l, spec.taskId);
-    // A finished run of the same id: its leftovers must not mix with the new run.
-    await fsp.rm(meta, { recursive: true, force: true });
-    await fsp.rm(sandbox, { recursive: true, force: true });
     const cp: TaskCheckpoint = { spec, user: null, state: 'TASK_STAGING', killRequested: false, pending: [], done: false, createdAt: Date.now() };
     const task = new TaskRun(spec.taskId, cp, meta, sandbox, false);
     this.tasks.set(task.id, task);
     try {
+      // A finished run of the same id: its leftovers must not mix with the new run.
+      await fsp.rm(meta, { recursive: true, force: true });
+      await fsp.rm(sandbox, { recursive: true, force: true });
       await this.runLaunch(task);
     } catch (err) {
       this.log('error', `launch of ${task.id} failed: ${(err as Error).stack ?? err}`);
@@ -783,13 +791,17 @@ export class Agent extends EventEmitter {
     await this.save(task);
     await fsp.mkdir(task.sandbox, { mode: 0o700 });
 
-    const fetchOpts = { sandbox: task.sandbox, user, timeoutMs: this.opts.fetchTimeoutMs ?? 10 * 60_000 };
+    const fetchOpts = { sandbox: task.sandbox, user, timeoutMs: this.opts.fetchTimeoutMs ?? 10 * 60_000, signal: task.abort.signal };
+    const fetchFailed = async (err: unknown): Promise<void> => {
+      if (this.stopped) return;
+      if (task.cp.killRequested) await this.emitStatus(task, 'TASK_KILLED', { message: 'Killed while fetching' });
+      else await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_FETCHER_FAILED', message: `Failed to fetch: ${(err as Error).message}` });
+    };
     let archives;
     try {
       archives = await fetchUris(spec.command.uris, fetchOpts);
     } catch (err) {
-      await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_FETCHER_FAILED', message: `Failed to fetch: ${(err as Error).message}` });
-      return;
+      return fetchFailed(err);
     }
     const openLog = (name: string) =>
       fsp.open(path.join(task.sandbox, name), fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_NOFOLLOW, 0o644);
@@ -806,8 +818,7 @@ export class Agent extends EventEmitter {
       try {
         await extractArchives(archives, fetchOpts);
       } catch (e) {
-        await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_FETCHER_FAILED', message: `Failed to fetch: ${(e as Error).message}` });
-        return;
+        return fetchFailed(e);
       }
       if (this.stopped) return;
       if (task.cp.killRequested) return void (await this.emitStatus(task, 'TASK_KILLED', { message: 'Killed before it started' }));
@@ -864,14 +875,11 @@ export class Agent extends EventEmitter {
       try {
         await task.cgroups?.addProcess(pid);
       } catch (e) {
-        abandonWrapper(child);
+        // Also what happens when a kill got to the wrapper first; then it is just killed.
+        if (!task.cp.killRequested) task.launchError = `cgroups: ${(e as Error).message}`;
         signalGroup(pid, 'SIGKILL');
-        await task.exited;
-        await task.cgroups?.destroy().catch(() => undefined);
-        await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: `cgroups: ${(e as Error).message}` });
-        return;
       }
-      if (task.cp.killRequested || this.stopped) {
+      if (task.cp.killRequested || task.launchError || this.stopped) {
         abandonWrapper(child);
       } else {
         releaseWrapper(child);
@@ -944,6 +952,7 @@ export class Agent extends EventEmitter {
     }
     const withCode = exitCode !== undefined ? { exitCode } : {};
     const text = sig ? `Command terminated by signal ${sig}` : status !== undefined ? `Command exited with status ${status}` : undefined;
+    if (task.launchError) return { state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: task.launchError };
     if (limitation) {
       const used = Math.round(limitation.usedBytes / MiB);
       return {
@@ -982,6 +991,7 @@ export class Agent extends EventEmitter {
     await this.emitStatus(task, 'TASK_KILLING');
     // Still preparing: runLaunch sees killRequested and ends the task itself.
     if (task.phase === 'running' && task.cp.pid) await this.signalTask(task, grace);
+    else if (task.phase === 'preparing') task.abort.abort();
   }
 
   private async signalTask(task: TaskRun, graceMs: number): Promise<void> {

@@ -8,8 +8,6 @@
 import { spawn } from 'node:child_process';
 import { promises as fsp, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { CommandSpec } from '../../protocol/types.js';
 import type { UserInfo } from './host.js';
@@ -52,12 +50,13 @@ function resolveTarget(sandbox: string, name: string): string {
   return target;
 }
 
-function run(cmd: string, args: string[], opts: { cwd: string; user: UserInfo | null; stdout?: number }): Promise<void> {
+function run(cmd: string, args: string[], opts: { cwd: string; user: UserInfo | null; stdout?: number; signal?: AbortSignal }): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
       stdio: ['ignore', opts.stdout ?? 'ignore', 'pipe'],
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', LC_ALL: 'C' },
+      ...(opts.signal ? { signal: opts.signal, killSignal: 'SIGKILL' as const } : {}),
       ...(opts.user ? { uid: opts.user.uid, gid: opts.user.gid } : {}),
     });
     let err = '';
@@ -87,6 +86,8 @@ export interface FetchOptions {
   /** The task's user; null when the agent does not switch users. */
   user: UserInfo | null;
   timeoutMs: number;
+  /** Aborts downloads and helper processes (the task was killed while fetching). */
+  signal?: AbortSignal;
 }
 
 /** Downloads and copies every URI into the sandbox. Returns the archives to extract later. */
@@ -103,14 +104,15 @@ export async function fetchUris(uris: FetchUri[], opts: FetchOptions): Promise<A
     if (url && (url.protocol === 'http:' || url.protocol === 'https:')) {
       let res: Response;
       try {
-        res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs), redirect: 'follow' });
+        const timeout = AbortSignal.timeout(opts.timeoutMs);
+        res = await fetch(url, { signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout, redirect: 'follow' });
       } catch (err) {
         throw new FetchError(`${uri.value}: ${(err as Error).message}`);
       }
       if (!res.ok || !res.body) throw new FetchError(`${uri.value}: HTTP ${res.status}`);
       const fh = await openExclusive(target);
       try {
-        await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), fh.createWriteStream({ autoClose: false }));
+        for await (const chunk of res.body as AsyncIterable<Uint8Array>) await fh.write(chunk);
       } catch (err) {
         throw new FetchError(`${uri.value}: ${(err as Error).message}`);
       } finally {
@@ -122,7 +124,7 @@ export async function fetchUris(uris: FetchUri[], opts: FetchOptions): Promise<A
       try {
         if (opts.user) {
           // cat runs as the task's user: the agent never copies what that user may not read.
-          await run('cat', ['--', src], { cwd: '/', user: opts.user, stdout: fh.fd });
+          await run('cat', ['--', src], { cwd: '/', user: opts.user, stdout: fh.fd, ...(opts.signal ? { signal: opts.signal } : {}) });
         } else {
           await fsp.copyFile(src, target);
         }
@@ -146,11 +148,11 @@ export async function extractArchives(archives: Array<{ file: string; uri: Fetch
     if (/\.zip$/i.test(file)) {
       const unzip = findProgram('unzip');
       if (!unzip) throw new FetchError(`${uri.value}: unzip is not installed`);
-      await run(unzip, ['-o', '-q', file, '-d', opts.sandbox], { cwd: opts.sandbox, user: opts.user });
+      await run(unzip, ['-o', '-q', file, '-d', opts.sandbox], { cwd: opts.sandbox, user: opts.user, ...(opts.signal ? { signal: opts.signal } : {}) });
     } else {
       const tar = findProgram('tar');
       if (!tar) throw new FetchError(`${uri.value}: tar is not installed`);
-      await run(tar, ['-x', '-f', file, '-C', opts.sandbox, '--no-same-owner'], { cwd: opts.sandbox, user: opts.user });
+      await run(tar, ['-x', '-f', file, '-C', opts.sandbox, '--no-same-owner'], { cwd: opts.sandbox, user: opts.user, ...(opts.signal ? { signal: opts.signal } : {}) });
     }
   }
 }

@@ -203,10 +203,12 @@ export class Tail {
       const off = this.offset;
       this.pos = off === undefined ? Math.max(0, size - TAIL_DEFAULT_BACKLOG) : off < 0 ? Math.max(0, size + off) : Math.min(off, size);
     } catch (err) {
+      if (!this.closed) this.sink.end(err instanceof FilesError ? err.message : (err as Error).message);
       this.closed = true;
-      this.sink.end(err instanceof FilesError ? err.message : (err as Error).message);
       return;
     }
+    // Untailed while the file was being opened.
+    if (this.closed) return;
     try {
       this.watcher = watch(this.target.real, { persistent: false }, () => this.poke());
       this.watcher.on('error', () => this.watcher?.close());

@@ -15,7 +15,7 @@ export const tableStyles = css`
     border: 1px solid var(--md-sys-color-outline-variant, #c3c7cf);
     border-radius: var(--yg-radius, 12px);
     background: var(--yg-card-container, transparent);
-    overflow: hidden;
+    overflow-x: auto;
   }
   table {
     width: 100%;
@@ -62,7 +62,11 @@ export const tableStyles = css`
     font-weight: 500;
     color: var(--md-sys-color-primary, #36618e);
     border-radius: 4px;
-    overflow-wrap: anywhere;
+  }
+  /* Hostnames break at hyphens, which makes them hard to read; the table scrolls instead. */
+  td.title,
+  td button.link {
+    white-space: nowrap;
   }
   button.link:hover {
     text-decoration: underline;
@@ -92,6 +96,7 @@ export const tableStyles = css`
     min-width: 6.5rem;
   }
   .bar {
+    justify-self: stretch;
     height: 4px;
     border-radius: 2px;
     background: var(--md-sys-color-surface-container-highest, #e0e2e8);
@@ -145,6 +150,11 @@ export const tableStyles = css`
     tr.row td.title {
       font-size: 1rem;
       padding-bottom: 8px;
+    }
+    td.title,
+    td button.link {
+      white-space: normal;
+      overflow-wrap: anywhere;
     }
     .usage {
       justify-items: end;

@@ -44,7 +44,7 @@ export class YgOverviewView extends LitElement {
     css`
       .cards {
         display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr));
+        grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr));
         gap: 12px;
         margin: 0;
         padding: 0;

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from '../../server/agent/agent.js';
 import { detectCgroupLayout } from '../../server/agent/isolators.js';
-import { FakeMaster, isRoot, launchSpec, makeAgentEnv, type AgentTestEnv } from './fixtures/agent-fake-master.js';
+import { FakeMaster, isRoot, launchSpec, makeAgentEnv, type AgentTestEnv, shutdownAgent } from './fixtures/agent-fake-master.js';
 
 const SECRET = 'lifecycle-secret';
 
@@ -53,12 +54,13 @@ describe('agent launch and kill', () => {
     master = await new FakeMaster(SECRET).listen();
     env = makeAgentEnv('life');
     agent = new Agent({ masterUrl: master.url, secret: SECRET, workDir: env.workDir, hostname: env.hostname, logger: () => undefined });
+    const registered = once(agent, 'registered');
     await agent.start();
-    await master.waitForRegister();
+    await registered;
   });
 
   after(async () => {
-    await agent?.shutdown();
+    await shutdownAgent(agent);
     await master?.close();
     env?.cleanup();
   });
@@ -97,6 +99,9 @@ describe('agent launch and kill', () => {
       const read = (c: 'cpu' | 'memory' | 'pids', f: string) => readFileSync(path.join(dir(c), f), 'utf8').trim();
       if (version === 1) {
         assert.equal(read('memory', 'memory.limit_in_bytes'), String(64 * 1024 * 1024));
+        if (existsSync(path.join(dir('memory'), 'memory.memsw.limit_in_bytes'))) {
+          assert.equal(read('memory', 'memory.memsw.limit_in_bytes'), String(64 * 1024 * 1024), 'swap cannot dodge the limit');
+        }
         assert.equal(read('cpu', 'cpu.shares'), '512');
         assert.equal(read('cpu', 'cpu.cfs_quota_us'), '50000');
         assert.equal(read('cpu', 'cpu.cfs_period_us'), '100000');

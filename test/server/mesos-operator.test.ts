@@ -109,6 +109,15 @@ test('GET_AGENTS, GET_FRAMEWORKS, GET_TASKS and GET_STATE in Mesos shape', async
   assert.deepEqual(state.get_state.get_tasks.tasks.map((x: any) => x.task_id.value), ['svc-2']);
   assert.equal(state.get_state.get_agents.agents[0].agent_info.id.value, agent.id);
 
+  const roles = (await op(m, { type: 'GET_ROLES' })).body.get_roles.roles;
+  assert.deepEqual(roles.map((r: any) => [r.name, r.frameworks.map((x: any) => x.value)]), [['web', [c.frameworkId]]]);
+  assert.equal(scalar(roles[0].allocated, 'cpus'), 0.5);
+  const metrics = Object.fromEntries((await op(m, { type: 'GET_METRICS' })).body.get_metrics.metrics.map((x: any) => [x.name, x.value]));
+  assert.equal(metrics['master/tasks_running'], 1);
+  assert.equal(metrics['master/tasks_killed'], 1);
+  assert.equal(metrics['master/slaves_active'], 1);
+  assert.deepEqual((await op(m, { type: 'GET_EXECUTORS' })).body.get_executors, { executors: [], orphan_executors: [] });
+
   // a torn-down framework moves to completed_frameworks
   assert.equal((await c.teardown()).status, 202);
   const after = (await op(m, { type: 'GET_FRAMEWORKS' })).body.get_frameworks;
