@@ -42,6 +42,8 @@ describe('dashboard against a real master', () => {
     const browser = await launchBrowser();
     try {
       const page = await browser.context.newPage();
+      const origins = new Set<string>();
+      page.on('request', (request) => origins.add(new URL(request.url()).origin));
       await page.goto(`${cluster.url}/#token=${encodeURIComponent(cluster.token)}`);
       await page.locator('yg-app .app-bar [role="status"]', { hasText: 'Live' }).waitFor(WAIT);
       assert.equal(new URL(page.url()).hash, '', 'the token is taken out of the address');
@@ -54,6 +56,7 @@ describe('dashboard against a real master', () => {
       // A reload keeps the session: the token stayed in this browser's storage.
       await page.reload();
       await page.locator('yg-agent-table tr.row', { hasText: agent.hostname }).waitFor(WAIT);
+      assert.deepEqual([...origins], [new URL(cluster.url).origin], 'fonts, icons and code are all self-hosted');
     } finally {
       await browser.close();
     }

@@ -125,6 +125,13 @@ describe('dashboard stream', () => {
     await same.opened();
   });
 
+  it('closes on an oversized frame with 1009', async () => {
+    const c = client();
+    await c.opened();
+    c.ws.send(JSON.stringify({ type: 'hello', token: 'x'.repeat(200 * 1024) }));
+    assert.equal(await c.closed(), 1009);
+  });
+
   it('closes on a malformed message with 4400', async () => {
     const c = client();
     await c.opened();
