@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import type { AgentView } from '../../protocol/types.js';
 import { launchBrowser, startCluster, type Browser, type Cluster } from './harness.js';
+import { commandTask, SchedulerClient } from '../support/mesos-client.js';
 
 /** Generous: a wait that fails only when the thing never happens, not when it is slow. */
 const WAIT = { timeout: 30_000 };
@@ -58,6 +59,29 @@ describe('dashboard against a real master', () => {
       await page.locator('yg-agent-table tr.row', { hasText: agent.hostname }).waitFor(WAIT);
       assert.deepEqual([...origins], [new URL(cluster.url).origin], 'fonts, icons and code are all self-hosted');
     } finally {
+      await browser.close();
+    }
+  });
+
+  it('shows a task launched by a framework live, and its state change', async () => {
+    const browser = await launchBrowser();
+    const fw = await SchedulerClient.subscribe({ master: cluster.url, token: cluster.token, autoAck: true }, { user: 'root', name: 'e2e', roles: ['*'] });
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${cluster.url}/tasks#token=${encodeURIComponent(cluster.token)}`);
+      await page.locator('yg-app .app-bar [role="status"]', { hasText: 'Live' }).waitFor(WAIT);
+
+      const [offer] = await fw.offersOf([agent.id], WAIT.timeout);
+      const accepted = await fw.accept([offer.id.value], [commandTask(offer, 'e2e-sleeper', { cpus: 0.1, mem: 32, command: 'sleep 600' })], 0);
+      assert.equal(accepted.status, 202, accepted.text);
+      const row = page.locator('yg-task-table tr.row', { hasText: 'e2e-sleeper' });
+      await row.locator('yg-state-chip', { hasText: 'RUNNING' }).waitFor(WAIT);
+
+      const killed = await fw.kill('e2e-sleeper');
+      assert.equal(killed.status, 202, killed.text);
+      await row.locator('yg-state-chip', { hasText: 'KILLED' }).waitFor(WAIT);
+    } finally {
+      fw.close();
       await browser.close();
     }
   });
