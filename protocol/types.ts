@@ -223,6 +223,34 @@ export interface LaunchSpec {
   labels: Record<string, string>;
   /** Grace period between SIGTERM and SIGKILL. */
   killGracePeriodMs: number;
+  /** Checks the agent runs against the task; the task is healthy when all of them pass. */
+  healthChecks?: HealthCheckSpec[];
+}
+
+/**
+ * A health check the agent executes (Marathon's `healthChecks`, normalized: MESOS_HTTP → HTTP,
+ * MESOS_TCP → TCP …). Failures during `gracePeriodSeconds` (counted from the task's start, until
+ * its first success) are ignored. After `maxConsecutiveFailures` failures in a row the agent
+ * kills the task (TASK_KILLED, healthy: false); 0 means never kill.
+ */
+export interface HealthCheckSpec {
+  protocol: 'HTTP' | 'HTTPS' | 'TCP' | 'COMMAND';
+  /** HTTP(S): the request path, default "/". */
+  path?: string;
+  /** Which of the task's ports (index into its PORT0… list). */
+  portIndex?: number;
+  /** A fixed port, instead of portIndex. */
+  port?: number;
+  /** COMMAND: a shell command run in the task's sandbox with its environment; exit 0 = healthy. */
+  command?: string;
+  gracePeriodSeconds: number;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  maxConsecutiveFailures: number;
+  /** Delay before the first check. */
+  delaySeconds?: number;
+  /** HTTP: treat 1xx as healthy too (Marathon's ignoreHttp1xx). */
+  ignoreHttp1xx?: boolean;
 }
 
 export type FilesOp = 'browse' | 'read' | 'download';

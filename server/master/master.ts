@@ -871,6 +871,7 @@ export class Master {
         createdAt: now,
         updatedAt: now,
         ...(l.killGracePeriodMs !== undefined ? { killGracePeriodMs: l.killGracePeriodMs } : {}),
+        ...(l.healthChecks?.length ? { healthChecks: l.healthChecks } : {}),
       };
       this.indexTask(t);
       this.putTask(t);
@@ -891,6 +892,7 @@ export class Master {
             resources: t.resources,
             labels: t.labels,
             killGracePeriodMs: t.killGracePeriodMs ?? DEFAULT_KILL_GRACE_MS,
+            ...(t.healthChecks ? { healthChecks: t.healthChecks } : {}),
           },
         });
       } else {
@@ -1098,7 +1100,7 @@ function toAgentView(a: AgentRecord): AgentView {
 }
 
 function toTaskView(t: TaskRecord): TaskView {
-  const { killRequested: _k, killGracePeriodMs: _g, pendingAck: _p, ...view } = t;
+  const { killRequested: _k, killGracePeriodMs: _g, pendingAck: _p, healthChecks: _h, ...view } = t;
   return view;
 }
 

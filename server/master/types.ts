@@ -4,6 +4,7 @@
 import type {
   Attributes,
   CommandSpec,
+  HealthCheckSpec,
   MasterToAgent,
   Resources,
   StatusReason,
@@ -78,6 +79,7 @@ export interface TaskLaunch {
   command: CommandSpec;
   labels: Record<string, string>;
   killGracePeriodMs?: number;
+  healthChecks?: HealthCheckSpec[];
 }
 
 export type Logger = (level: 'debug' | 'info' | 'warn' | 'error', msg: string) => void;

@@ -2,7 +2,7 @@
 // The embedded default is SQLite (sqlite.ts). Entities are stored as JSON documents keyed by id;
 // the few columns the master queries by are kept beside them.
 
-import type { AgentView, FrameworkView, TaskView } from '../../protocol/types.js';
+import type { AgentView, FrameworkView, HealthCheckSpec, TaskView } from '../../protocol/types.js';
 
 export type TokenRole = 'admin' | 'viewer';
 
@@ -33,6 +33,7 @@ export interface TaskRecord extends TaskView {
   killGracePeriodMs?: number;
   /** The framework has not acknowledged this status uuid yet. */
   pendingAck?: string;
+  healthChecks?: HealthCheckSpec[];
 }
 
 export interface StoreWrite {
