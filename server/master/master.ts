@@ -102,6 +102,8 @@ export class Master {
   private dirtyFrameworks = new Set<string>();
   private dirtyTasks = new Set<string>();
   private pendingEvents: EventInput[] = [];
+  private dirtyMeta: Record<string, string> = {};
+  private weights: Record<string, number> = {};
   private afterCommit: Array<() => void> = [];
   private commitWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   private flushScheduled = false;
@@ -135,6 +137,11 @@ export class Master {
   private recover(): void {
     const { agents, frameworks, tasks } = this.store.load();
     const now = this.now();
+    const weights = this.store.getMeta('role_weights');
+    if (weights) {
+      this.weights = JSON.parse(weights) as Record<string, number>;
+      for (const [role, w] of Object.entries(this.weights)) this.allocator.setRoleWeight(role, w);
+    }
     for (const f of frameworks) {
       const rec: FrameworkRecord = { ...f, connected: false };
       if (rec.active && !rec.builtin) rec.disconnectedAt = now;
@@ -263,6 +270,8 @@ export class Master {
     const agents = [...this.dirtyAgents].map((id) => this.agents.get(id)).filter((a): a is AgentRecord => !!a);
     const frameworks = [...this.dirtyFrameworks].map((id) => this.frameworks.get(id)).filter((f): f is FrameworkRecord => !!f);
     const tasks = [...this.dirtyTasks].map((id) => this.tasks.get(id)).filter((t): t is TaskRecord => !!t);
+    const meta = this.dirtyMeta;
+    this.dirtyMeta = {};
     const after = this.afterCommit;
     const events = this.pendingEvents;
     const waiters = this.commitWaiters;
@@ -273,7 +282,7 @@ export class Master {
     this.pendingEvents = [];
     this.commitWaiters = [];
     try {
-      if (agents.length || frameworks.length || tasks.length) this.store.write({ agents, frameworks, tasks });
+      if (agents.length || frameworks.length || tasks.length || Object.keys(meta).length) this.store.write({ agents, frameworks, tasks, meta });
     } catch (err) {
       for (const w of waiters) w.reject(err);
       this.onFatal(err);
@@ -975,6 +984,20 @@ export class Master {
       const link = this.frameworkLinks.get(t.frameworkId);
       if (link) link.conn.update(toStatus(t, 'SOURCE_AGENT', true));
     }
+  }
+
+  /** Role weights for the allocator's DRF (default 1). */
+  roleWeights(): Record<string, number> {
+    return { ...this.weights };
+  }
+
+  setRoleWeights(weights: Array<{ role: string; weight: number }>): void {
+    for (const { role, weight } of weights) {
+      this.allocator.setRoleWeight(role, weight);
+      this.weights[role] = weight;
+    }
+    this.dirtyMeta.role_weights = JSON.stringify(this.weights);
+    this.scheduleFlush();
   }
 
   // -------------------------------------------------------------------------------------------

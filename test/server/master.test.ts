@@ -184,6 +184,33 @@ describe('master', () => {
     assert.equal(again.sent[0]?.type, 'refused');
   });
 
+  it('rescinds an offer that was neither used nor declined within the offer timeout', async () => {
+    m = await startMaster({ dataDir: tempDir(), master: { allocationIntervalMs: 50, offerTimeoutMs: 300 } });
+    const agentId = m.master.registerAgent(fakeAgentConnection(), registerMessage('slow'))!;
+    const s = await subscribeScheduler(m.master);
+    const offer = await waitFor(() => s.offerList.find((o) => o.agentId === agentId), 5000, 'offer');
+    await waitFor(() => s.rescinded.includes(offer.id), 5000, 'rescind');
+    await assert.rejects(m.master.accept(s.frameworkId, [offer.id], []), (e: Error & { status?: number }) => e.status === 404);
+    // the resources come back in a new offer
+    await waitFor(() => s.offerList.some((o) => o.agentId === agentId && o.id !== offer.id), 5000, 'a new offer');
+  });
+
+  it('keeps role weights set through the operator API across a restart', async () => {
+    const dataDir = tempDir();
+    m = await startMaster({ dataDir });
+    const call = (body: unknown) =>
+      fetch(`${m!.url}/api/v1`, { method: 'POST', headers: { authorization: `Bearer ${m!.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const bad = await call({ type: 'UPDATE_WEIGHTS', update_weights: { weight_infos: [{ role: 'web', weight: -1 }] } });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(((await bad.json()) as { details: Array<{ path: string }> }).details.map((d) => d.path), ['/update_weights/weight_infos/0/weight']);
+    const ok = await call({ type: 'UPDATE_WEIGHTS', update_weights: { weight_infos: [{ role: 'web', weight: 2.5 }] } });
+    assert.equal(ok.status, 200);
+    await m.close();
+    m = await startMaster({ dataDir });
+    const got = (await (await call({ type: 'GET_WEIGHTS' })).json()) as { get_weights: { weight_infos: Array<{ role: string; weight: number }> } };
+    assert.deepEqual(got.get_weights.weight_infos, [{ role: 'web', weight: 2.5 }]);
+  });
+
   it('restarts from SQLite with agents, frameworks and tasks intact', async () => {
     const dataDir = tempDir();
     m = await startMaster({ dataDir, master: { allocationIntervalMs: 50 } });

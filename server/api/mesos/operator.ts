@@ -43,7 +43,7 @@ interface Cluster {
 /** master.proto call types that Yagura does not implement. */
 const UNSUPPORTED = new Set([
   'GET_LOGGING_LEVEL', 'SET_LOGGING_LEVEL', 'LIST_FILES', 'READ_FILE', 'READ_LOG', 'GET_OPERATIONS',
-  'GET_WEIGHTS', 'UPDATE_WEIGHTS', 'RESERVE_RESOURCES', 'UNRESERVE_RESOURCES', 'CREATE_VOLUMES',
+  'RESERVE_RESOURCES', 'UNRESERVE_RESOURCES', 'CREATE_VOLUMES',
   'DESTROY_VOLUMES', 'GROW_VOLUME', 'SHRINK_VOLUME', 'GET_MAINTENANCE_STATUS', 'GET_MAINTENANCE_SCHEDULE',
   'UPDATE_MAINTENANCE_SCHEDULE', 'START_MAINTENANCE', 'STOP_MAINTENANCE', 'DEACTIVATE_AGENT',
   'GET_QUOTA', 'UPDATE_QUOTA', 'SET_QUOTA', 'REMOVE_QUOTA',
@@ -51,9 +51,9 @@ const UNSUPPORTED = new Set([
 
 const READS = new Set([
   'GET_HEALTH', 'GET_FLAGS', 'GET_VERSION', 'GET_METRICS', 'GET_MASTER', 'GET_STATE', 'GET_AGENTS',
-  'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS', 'GET_ROLES', 'SUBSCRIBE',
+  'GET_FRAMEWORKS', 'GET_EXECUTORS', 'GET_TASKS', 'GET_ROLES', 'GET_WEIGHTS', 'SUBSCRIBE',
 ]);
-const WRITES = new Set(['DRAIN_AGENT', 'REACTIVATE_AGENT', 'MARK_AGENT_GONE', 'TEARDOWN']);
+const WRITES = new Set(['DRAIN_AGENT', 'REACTIVATE_AGENT', 'MARK_AGENT_GONE', 'TEARDOWN', 'UPDATE_WEIGHTS']);
 
 export function registerOperatorApi(app: FastifyInstance, deps: OperatorApiDeps, mirror: Mirror): void {
   const { master } = deps;
@@ -104,6 +104,8 @@ export function registerOperatorApi(app: FastifyInstance, deps: OperatorApiDeps,
         return getTasks(master.listTasks());
       case 'GET_ROLES':
         return getRoles(master.listFrameworks(), master.listTasks());
+      case 'GET_WEIGHTS':
+        return { weight_infos: Object.entries(master.roleWeights()).map(([role, weight]) => ({ role, weight })) };
       default:
         throw badRequest(`unknown call type ${type}`, [{ path: '/type', errors: ['unknown call type'] }]);
     }
@@ -117,6 +119,24 @@ export function registerOperatorApi(app: FastifyInstance, deps: OperatorApiDeps,
     const r = new Reader();
     const key = type.toLowerCase();
     const body = r.obj(call[key], `/${key}`, true);
+    if (type === 'UPDATE_WEIGHTS') {
+      const infos = body?.weight_infos;
+      const problems: Array<{ path: string; errors: string[] }> = [];
+      const list: Array<{ role: string; weight: number }> = [];
+      if (!Array.isArray(infos)) problems.push({ path: '/update_weights/weight_infos', errors: ['must be an array of {role, weight}'] });
+      else
+        infos.forEach((w: unknown, i) => {
+          const p = `/update_weights/weight_infos/${i}`;
+          if (!isRecord(w)) return problems.push({ path: p, errors: ['must be an object'] });
+          if (typeof w.role !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(w.role) || w.role === '.' || w.role === '..') problems.push({ path: `${p}/role`, errors: ['must be a role name'] });
+          else if (typeof w.weight !== 'number' || !(w.weight > 0) || !Number.isFinite(w.weight)) problems.push({ path: `${p}/weight`, errors: ['must be a number > 0'] });
+          else list.push({ role: w.role, weight: w.weight });
+          return undefined;
+        });
+      if (problems.length) throw new ApiError(400, 'invalid UPDATE_WEIGHTS', problems);
+      master.setRoleWeights(list);
+      return;
+    }
     if (type === 'TEARDOWN') {
       const fid = body && r.id(body, 'framework_id', `/${key}`, true);
       r.done(type);
