@@ -135,9 +135,56 @@ export interface FrameworkView {
 }
 
 // ---------------------------------------------------------------------------
+// Services (Marathon-style apps) and their deployments
+
+/** Marathon's status words for an app. */
+export type ServiceStatus = 'Running' | 'Deploying' | 'Suspended' | 'Delayed' | 'Waiting';
+
+export interface ServiceView {
+  /** A Marathon path id, e.g. /prod/web. */
+  id: string;
+  /** ISO timestamp of the current definition. */
+  version: string;
+  /** Target instance count. */
+  instances: number;
+  cpus: number;
+  mem: number;
+  disk: number;
+  cmd?: string;
+  labels: Record<string, string>;
+  status: ServiceStatus;
+  tasksStaged: number;
+  tasksRunning: number;
+  tasksHealthy: number;
+  tasksUnhealthy: number;
+  /** The app has health checks (so tasksHealthy is meaningful). */
+  healthChecked: boolean;
+  deployments: string[];
+  /** Why launches are not happening, when they are not ("no agent can …", "delayed until …"). */
+  waiting?: string;
+  delayedUntil?: number;
+  lastTaskFailure?: { taskId: string; state: TaskState; message: string; timestamp: number };
+}
+
+export type DeploymentActionName = 'StartApplication' | 'ScaleApplication' | 'RestartApplication' | 'StopApplication';
+
+export interface DeploymentView {
+  id: string;
+  version: string;
+  affectedApps: string[];
+  steps: Array<Array<{ action: DeploymentActionName; app: string }>>;
+  /** 1-based, as Marathon counts; 0 before the first step starts. */
+  currentStep: number;
+  status: 'running' | 'success' | 'failed' | 'canceled';
+  startedAt: number;
+  endedAt?: number;
+  message?: string;
+}
+
+// ---------------------------------------------------------------------------
 // Dashboard stream (WS /api/v1/stream)
 
-export type EntityKind = 'agent' | 'task' | 'framework';
+export type EntityKind = 'agent' | 'task' | 'framework' | 'service' | 'deployment';
 
 /** One numbered change of cluster state. `put` carries the whole object, `patch` only changed fields. */
 export type ClusterEvent =
@@ -149,7 +196,13 @@ export type ClusterEvent =
   | { seq: number; at: number; kind: 'task'; op: 'delete'; id: string }
   | { seq: number; at: number; kind: 'framework'; op: 'put'; id: string; data: FrameworkView }
   | { seq: number; at: number; kind: 'framework'; op: 'patch'; id: string; data: Partial<FrameworkView> }
-  | { seq: number; at: number; kind: 'framework'; op: 'delete'; id: string };
+  | { seq: number; at: number; kind: 'framework'; op: 'delete'; id: string }
+  | { seq: number; at: number; kind: 'service'; op: 'put'; id: string; data: ServiceView }
+  | { seq: number; at: number; kind: 'service'; op: 'patch'; id: string; data: Partial<ServiceView> }
+  | { seq: number; at: number; kind: 'service'; op: 'delete'; id: string }
+  | { seq: number; at: number; kind: 'deployment'; op: 'put'; id: string; data: DeploymentView }
+  | { seq: number; at: number; kind: 'deployment'; op: 'patch'; id: string; data: Partial<DeploymentView> }
+  | { seq: number; at: number; kind: 'deployment'; op: 'delete'; id: string };
 
 export interface ClusterSnapshot {
   /** Identifies one run of the master; a new epoch means sequence numbers restarted. */
@@ -159,6 +212,9 @@ export interface ClusterSnapshot {
   agents: AgentView[];
   tasks: TaskView[];
   frameworks: FrameworkView[];
+  services: ServiceView[];
+  /** Deployments in progress. */
+  deployments: DeploymentView[];
 }
 
 /** Client to server. The first message must be `hello` (unless auth came in Sec-WebSocket-Protocol). */

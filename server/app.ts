@@ -13,6 +13,7 @@ import { registerStatic } from './api/static.js';
 import { StreamHub, type StreamOptions } from './api/stream.js';
 import { registerMesosApis } from './api/mesos/index.js';
 import { Master, type MasterOptions } from './master/master.js';
+import { ServicesFramework } from './frameworks/services/services.js';
 import type { Logger } from './master/types.js';
 import { SqliteStore } from './store/sqlite.js';
 
@@ -34,10 +35,13 @@ export interface BuildOptions {
   stream?: StreamOptions;
   bodyLimit?: number;
   log?: Logger;
+  /** How often the services framework re-evaluates time-based rules (backoff, unreachable). */
+  servicesTickMs?: number;
 }
 
 export interface Yagura {
   master: Master;
+  services: ServicesFramework;
   http: FastifyInstance;
   hub: StreamHub;
   adminToken: string;
@@ -78,6 +82,7 @@ export async function build(opts: BuildOptions): Promise<Yagura> {
     },
     ...opts.master,
   });
+  const services = new ServicesFramework({ master, log, ...(opts.servicesTickMs !== undefined ? { tickMs: opts.servicesTickMs } : {}) });
   const allowedOrigins = opts.allowedOrigins ?? [];
   const http = createHttp({ master, auth, allowedOrigins, log, ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}) });
   registerMesosApis(http, { master });
@@ -85,10 +90,12 @@ export async function build(opts: BuildOptions): Promise<Yagura> {
   const hub = new StreamHub(master, auth, opts.stream);
   const sockets = attachSockets(http.server, { master, auth, hub, agentSecret, allowedOrigins, log });
   master.start();
+  await services.start();
 
   let closed = false;
   return {
     master,
+    services,
     http,
     hub,
     adminToken,
@@ -104,6 +111,7 @@ export async function build(opts: BuildOptions): Promise<Yagura> {
     async close() {
       if (closed) return;
       closed = true;
+      services.stop();
       hub.close();
       sockets.close();
       await master.stop();

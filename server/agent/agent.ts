@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import type {
   AgentTaskReport,
   AgentToMaster,
+  HealthCheckSpec,
   LaunchSpec,
   MasterToAgent,
   Resources,
@@ -34,10 +35,11 @@ import {
   taskMetaDir,
   writeJsonAtomic,
 } from './checkpoint.js';
-import { abandonWrapper, buildTaskEnv, releaseWrapper, spawnWrapper } from './executor.js';
-import { extractArchives, fetchUris } from './fetcher.js';
+import { abandonWrapper, buildTaskEnv, expandPorts, releaseWrapper, spawnWrapper } from './executor.js';
+import { FetchCache, extractArchives, fetchUris, originOf } from './fetcher.js';
 import { FilesError, Tail, browse, downloadFile, readFileRange } from './files.js';
 import { collectSandboxes } from './gc.js';
+import { type HealthCheckResult, HealthMonitor } from './health.js';
 import { type UserInfo, agentVersion, detectResources, findProgram, isRoot, lookupUser } from './host.js';
 import { Isolation, TaskCgroups } from './isolators.js';
 import { groupMembers, groupRss, isSameProcessAlive, processStartTime, readStat, signalGroup, signalName } from './proc.js';
@@ -79,6 +81,13 @@ export interface AgentOptions {
   monitorIntervalMs?: number;
   /** Per-URI fetch timeout; default 10 minutes. */
   fetchTimeoutMs?: number;
+  /** Size cap of the artifact cache (`<workDir>/cache`, URIs with `cache: true`); default 1 GiB. */
+  fetchCacheMaxBytes?: number;
+}
+
+/** Emitted as `healthCheck` after every finished check run. */
+export interface HealthCheckEvent extends HealthCheckResult {
+  taskId: string;
 }
 
 const MiB = 1024 * 1024;
@@ -109,6 +118,7 @@ class TaskRun {
   lastSent = new Map<string, number>();
   /** Set when the wrapper was spawned but could not be started properly. */
   launchError: string | undefined;
+  health: HealthMonitor | undefined;
   /** Aborts fetching when the task is killed (or the agent stops) before it starts. */
   readonly abort = new AbortController();
   readonly exited: Promise<WrapperExit>;
@@ -213,7 +223,52 @@ export function validateLaunch(t: Record<string, unknown>): string | null {
     return 'resources.ports must be ranges [begin, end] within 0-65535';
   }
   if (!optNum(t.killGracePeriodMs) || (typeof t.killGracePeriodMs === 'number' && t.killGracePeriodMs < 0)) return 'killGracePeriodMs must be a non-negative number';
+  if (t.healthChecks !== undefined) {
+    if (!Array.isArray(t.healthChecks)) return 'healthChecks must be an array';
+    for (const [i, hc] of t.healthChecks.entries()) {
+      const problem = validateHealthCheck(hc);
+      if (problem) return `healthChecks[${i}]: ${problem}`;
+    }
+  }
   return null;
+}
+
+const HEALTH_PROTOCOLS = new Set(['HTTP', 'HTTPS', 'TCP', 'COMMAND']);
+
+function validateHealthCheck(hc: unknown): string | null {
+  if (!isObj(hc)) return 'must be an object';
+  if (typeof hc.protocol !== 'string' || !HEALTH_PROTOCOLS.has(hc.protocol)) return 'protocol must be HTTP, HTTPS, TCP or COMMAND';
+  if (hc.protocol === 'COMMAND' && (typeof hc.command !== 'string' || hc.command.length === 0)) return 'command must be a non-empty string';
+  if (hc.path !== undefined && (typeof hc.path !== 'string' || /[\s\0]/.test(hc.path))) return 'path must be a string without whitespace';
+  if (hc.portIndex !== undefined && !(Number.isInteger(hc.portIndex) && (hc.portIndex as number) >= 0)) return 'portIndex must be a non-negative integer';
+  if (hc.port !== undefined && !(Number.isInteger(hc.port) && (hc.port as number) >= 1 && (hc.port as number) <= 65535)) return 'port must be 1-65535';
+  for (const k of ['gracePeriodSeconds', 'delaySeconds'] as const) {
+    if (!optNum(hc[k]) || (hc[k] as number) < 0) return `${k} must be a non-negative number`;
+  }
+  for (const k of ['intervalSeconds', 'timeoutSeconds'] as const) {
+    if (!optNum(hc[k]) || (hc[k] as number) <= 0) return `${k} must be a positive number`;
+  }
+  if (hc.maxConsecutiveFailures !== undefined && !(Number.isInteger(hc.maxConsecutiveFailures) && (hc.maxConsecutiveFailures as number) >= 0)) {
+    return 'maxConsecutiveFailures must be a non-negative integer';
+  }
+  if (hc.ignoreHttp1xx !== undefined && typeof hc.ignoreHttp1xx !== 'boolean') return 'ignoreHttp1xx must be a boolean';
+  return null;
+}
+
+/** Marathon's defaults for what the master left out, except the first delay (0 here). */
+function normalizeHealthCheck(hc: HealthCheckSpec): HealthCheckSpec {
+  return {
+    protocol: hc.protocol,
+    ...(hc.protocol === 'HTTP' || hc.protocol === 'HTTPS' ? { path: hc.path ?? '/' } : {}),
+    ...(hc.protocol !== 'COMMAND' ? (hc.port !== undefined ? { port: hc.port } : { portIndex: hc.portIndex ?? 0 }) : {}),
+    ...(hc.protocol === 'COMMAND' ? { command: hc.command! } : {}),
+    gracePeriodSeconds: hc.gracePeriodSeconds ?? 300,
+    intervalSeconds: hc.intervalSeconds ?? 60,
+    timeoutSeconds: hc.timeoutSeconds ?? 20,
+    maxConsecutiveFailures: hc.maxConsecutiveFailures ?? 3,
+    delaySeconds: hc.delaySeconds ?? 0,
+    ...(hc.ignoreHttp1xx ? { ignoreHttp1xx: true } : {}),
+  };
 }
 
 /** Fills the optional parts of a validated spec so the rest of the agent can rely on them. */
@@ -235,6 +290,7 @@ function normalizeSpec(t: Record<string, unknown>): LaunchSpec {
     resources: { cpus: r.cpus ?? 0, mem: r.mem ?? 0, disk: r.disk ?? 0, ports: r.ports ?? [] },
     labels: isObj(s.labels) ? s.labels : {},
     killGracePeriodMs: s.killGracePeriodMs ?? DEFAULT_GRACE_MS,
+    ...(s.healthChecks?.length ? { healthChecks: s.healthChecks.map(normalizeHealthCheck) } : {}),
   };
 }
 
@@ -280,6 +336,7 @@ export class Agent extends EventEmitter {
   private monitorTimer: NodeJS.Timeout | undefined;
   private gcTimer: NodeJS.Timeout | undefined;
   private readonly tails = new Map<string, Tail>();
+  private fetchCache: FetchCache | undefined;
 
   constructor(opts: AgentOptions) {
     super();
@@ -335,6 +392,8 @@ export class Agent extends EventEmitter {
       await this.makeTraversable();
     }
     this.mvPath = findProgram('mv') ?? '/bin/mv';
+    this.fetchCache = new FetchCache(l.cacheDir, this.opts.fetchCacheMaxBytes ?? 1024 * MiB);
+    await this.fetchCache.init();
 
     this._agentId = (await readJson<AgentMeta>(l.agentFile))?.agentId;
     const overrides = Object.fromEntries(Object.entries(this.opts.resources ?? {}).filter(([, v]) => v !== undefined));
@@ -368,6 +427,7 @@ export class Agent extends EventEmitter {
     this.tails.clear();
     for (const task of this.tasks.values()) {
       clearTimeout(task.killTimer);
+      task.health?.stop();
       task.abort.abort();
       if (task.child) {
         // A wrapper still waiting for its go-ahead would wait forever on a pipe this process keeps open.
@@ -677,7 +737,7 @@ export class Agent extends EventEmitter {
   private async emitStatus(
     task: TaskRun,
     state: TaskState,
-    extra: { reason?: StatusReason; message?: string; exitCode?: number } = {},
+    extra: { reason?: StatusReason; message?: string; exitCode?: number; healthy?: boolean } = {},
   ): Promise<void> {
     if (task.phase === 'terminal') return;
     const now = Date.now();
@@ -690,6 +750,7 @@ export class Agent extends EventEmitter {
       ...(extra.reason ? { reason: extra.reason } : {}),
       ...(extra.message !== undefined ? { message: extra.message } : {}),
       ...(extra.exitCode !== undefined ? { exitCode: extra.exitCode } : {}),
+      ...(extra.healthy !== undefined ? { healthy: extra.healthy } : {}),
       timestamp: now,
     };
     const pending: PendingUpdate = { seq: ++this.seq, update };
@@ -700,6 +761,7 @@ export class Agent extends EventEmitter {
       task.phase = 'terminal';
       task.cp.endedAt = now;
       clearTimeout(task.killTimer);
+      task.health?.stop();
     }
     await this.save(task);
     if (this.stopped) return;
@@ -791,7 +853,14 @@ export class Agent extends EventEmitter {
     await this.save(task);
     await fsp.mkdir(task.sandbox, { mode: 0o700 });
 
-    const fetchOpts = { sandbox: task.sandbox, user, timeoutMs: this.opts.fetchTimeoutMs ?? 10 * 60_000, signal: task.abort.signal };
+    const fetchOpts = {
+      sandbox: task.sandbox,
+      user,
+      timeoutMs: this.opts.fetchTimeoutMs ?? 10 * 60_000,
+      signal: task.abort.signal,
+      ...(this.fetchCache ? { cache: this.fetchCache } : {}),
+      auth: { origin: originOf(this.opts.masterUrl), token: this.opts.secret },
+    };
     const fetchFailed = async (err: unknown): Promise<void> => {
       if (this.stopped) return;
       if (task.cp.killRequested) await this.emitStatus(task, 'TASK_KILLED', { message: 'Killed while fetching' });
@@ -886,6 +955,7 @@ export class Agent extends EventEmitter {
         task.cp.released = true;
         task.cp.startedAt = Date.now();
         await this.emitStatus(task, 'TASK_RUNNING');
+        this.startHealth(task);
       }
     } finally {
       await out.close();
@@ -906,6 +976,7 @@ export class Agent extends EventEmitter {
     if (this.stopped || task.phase === 'terminal' || task.phase === 'finishing') return;
     task.phase = 'finishing';
     clearTimeout(task.killTimer);
+    task.health?.stop();
     const rec = await readExitFile(task.exitFile);
     let limitation = task.limitation;
     if (!limitation && task.cgroups?.hasMemory) {
@@ -933,7 +1004,7 @@ export class Agent extends EventEmitter {
     rec: ExitRecord,
     exit: WrapperExit,
     limitation: { usedBytes: number } | undefined,
-  ): { state: TaskState; reason?: StatusReason; message?: string; exitCode?: number } {
+  ): { state: TaskState; reason?: StatusReason; message?: string; exitCode?: number; healthy?: boolean } {
     let status: number | undefined;
     let sig: string | undefined;
     let exitCode: number | undefined;
@@ -962,6 +1033,7 @@ export class Agent extends EventEmitter {
         ...withCode,
       };
     }
+    if (task.cp.healthKill !== undefined && task.cp.killRequested) return { state: 'TASK_KILLED', message: task.cp.healthKill, healthy: false, ...withCode };
     if (task.cp.killRequested) return { state: 'TASK_KILLED', message: text ?? 'Task killed', ...withCode };
     if (rec.kind === 'unreleased') {
       return { state: 'TASK_FAILED', reason: 'REASON_AGENT_RESTARTED', message: 'The agent restarted before the task was started' };
@@ -971,7 +1043,8 @@ export class Agent extends EventEmitter {
     return { state: 'TASK_FAILED', reason: 'REASON_AGENT_RESTARTED', message: 'Task exited while the agent was down; exit status unknown' };
   }
 
-  private async kill(taskId: string, gracePeriodMs: number | undefined): Promise<void> {
+  /** `healthKill`: the health checks gave up on the task; the message of its final update. */
+  private async kill(taskId: string, gracePeriodMs: number | undefined, healthKill?: string): Promise<void> {
     const task = this.tasks.get(taskId);
     if (!task) {
       if (!isSafeTaskId(taskId)) return this.sendTransient(taskId, '', 'TASK_DROPPED', 'REASON_TASK_UNKNOWN', 'unknown task');
@@ -986,9 +1059,16 @@ export class Agent extends EventEmitter {
     }
     if (task.phase === 'terminal' || task.phase === 'finishing' || task.cp.killRequested) return;
     task.cp.killRequested = true;
+    task.health?.stop();
     const grace = gracePeriodMs ?? task.cp.spec.killGracePeriodMs ?? DEFAULT_GRACE_MS;
     task.cp.killGracePeriodMs = grace;
-    await this.emitStatus(task, 'TASK_KILLING');
+    if (healthKill !== undefined) {
+      task.cp.healthKill = healthKill;
+      task.cp.healthy = false;
+      await this.emitStatus(task, 'TASK_KILLING', { message: healthKill, healthy: false });
+    } else {
+      await this.emitStatus(task, 'TASK_KILLING');
+    }
     // Still preparing: runLaunch sees killRequested and ends the task itself.
     if (task.phase === 'running' && task.cp.pid) await this.signalTask(task, grace);
     else if (task.phase === 'preparing') task.abort.abort();
@@ -1006,6 +1086,55 @@ export class Agent extends EventEmitter {
     if (task.phase === 'terminal' || !task.cp.pid) return;
     signalGroup(task.cp.pid, 'SIGKILL');
     void task.cgroups?.killAll();
+  }
+
+  // -------------------------------------------------------------------------
+  // health checks
+
+  private startHealth(task: TaskRun): void {
+    const checks = task.cp.spec.healthChecks;
+    if (!checks?.length || task.health || this.stopped || task.phase !== 'running' || task.cp.killRequested) return;
+    const user = task.cp.user;
+    task.health = new HealthMonitor(
+      {
+        checks,
+        ports: expandPorts(task.cp.spec.resources.ports ?? []),
+        startedAt: task.cp.startedAt ?? Date.now(),
+        reported: task.cp.healthy,
+        firstSuccess: task.cp.healthFirstSuccess ?? [],
+        sandbox: task.sandbox,
+        env: buildTaskEnv({ spec: task.cp.spec, sandbox: task.sandbox, agentId: this._agentId ?? '', hostname: this.hostname, user: user?.name ?? null }),
+        user,
+        cgroups: task.cgroups,
+      },
+      (r) => this.onHealthResult(task, r),
+    );
+    task.health.start();
+  }
+
+  private onHealthResult(task: TaskRun, r: HealthCheckResult): void {
+    this.emit('healthCheck', { taskId: task.id, ...r } satisfies HealthCheckEvent);
+    if (this.stopped || task.phase !== 'running' || task.cp.killRequested) return;
+    const fail = (err: Error) => this.log('error', `health of ${task.id}: ${err.message}`);
+    // Once per streak: a check that keeps failing with maxConsecutiveFailures 0 would fill the log.
+    if (!r.ok && !r.ignored && r.consecutiveFailures === 1) this.log('warn', `task ${task.id}: health check ${r.index} failed: ${r.detail}`);
+    if (r.firstSuccess) {
+      const seen = task.cp.healthFirstSuccess ?? [];
+      seen[r.index] = true;
+      task.cp.healthFirstSuccess = seen;
+    }
+    let saved = false;
+    if (r.changed && r.healthy !== undefined && task.cp.state === 'TASK_RUNNING') {
+      task.cp.healthy = r.healthy;
+      saved = true;
+      void this.emitStatus(task, task.cp.state, { reason: 'REASON_TASK_HEALTH_CHECK_STATUS_UPDATED', healthy: r.healthy }).catch(fail);
+    }
+    if (r.kill !== undefined) {
+      this.log('warn', `task ${task.id}: ${r.kill}`);
+      void this.kill(task.id, undefined, r.kill).catch(fail);
+    } else if (r.firstSuccess && !saved) {
+      void this.save(task);
+    }
   }
 
   private scheduleMonitor(): void {
@@ -1027,7 +1156,9 @@ export class Agent extends EventEmitter {
       } else if (t.cp.state === 'TASK_STARTING' && !t.cp.killRequested) {
         // The agent died between the go-ahead and TASK_RUNNING; an unreleased wrapper would be gone by now.
         t.cp.released = true;
+        t.cp.startedAt ??= Date.now();
         await this.emitStatus(t, 'TASK_RUNNING');
+        this.startHealth(t);
       }
     }
     for (const t of running) {
@@ -1096,6 +1227,7 @@ export class Agent extends EventEmitter {
         this.log('info', `recovered task ${id} (pid ${cp.pid})`);
         void this.supervise(task).catch((err: Error) => this.log('error', `task ${id}: ${err.message}`));
         if (cp.killRequested) await this.signalTask(task, cp.killGracePeriodMs ?? cp.spec.killGracePeriodMs ?? DEFAULT_GRACE_MS);
+        else if (cp.state === 'TASK_RUNNING') this.startHealth(task);
       } else {
         task.phase = 'running';
         dead.push(task);

@@ -5,6 +5,7 @@
 // <workDir>/meta/tasks/<taskId>/task.json    TaskCheckpoint (spec, pid, state, pending updates …)
 // <workDir>/meta/tasks/<taskId>/exit         written by the task's wrapper: exit status or "unreleased"
 // <workDir>/sandboxes/<taskId>/              the task's working directory (stdout, stderr, artifacts)
+// <workDir>/cache/<sha256 of the URI>         cached artifacts (URIs with cache: true)
 
 import { randomBytes } from 'node:crypto';
 import { promises as fsp, constants as fsConstants } from 'node:fs';
@@ -18,6 +19,8 @@ export interface Layout {
   metaDir: string;
   tasksMetaDir: string;
   sandboxesDir: string;
+  /** The artifact cache of `cache: true` URIs. */
+  cacheDir: string;
   agentFile: string;
 }
 
@@ -29,6 +32,7 @@ export function layoutOf(workDir: string): Layout {
     metaDir,
     tasksMetaDir: path.join(metaDir, 'tasks'),
     sandboxesDir: path.join(abs, 'sandboxes'),
+    cacheDir: path.join(abs, 'cache'),
     agentFile: path.join(metaDir, 'agent.json'),
   };
 }
@@ -75,6 +79,12 @@ export interface TaskCheckpoint {
   startedAt?: number;
   endedAt?: number;
   exitCode?: number;
+  /** Health last reported to the master (absent until the checks first settled it). */
+  healthy?: boolean;
+  /** Per health check: it has succeeded once, so the grace period no longer hides its failures. */
+  healthFirstSuccess?: boolean[];
+  /** Set when the health checks killed the task: the message of its final update. */
+  healthKill?: string;
 }
 
 export interface AgentMeta {

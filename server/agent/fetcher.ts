@@ -4,8 +4,13 @@
 // by the agent, through O_EXCL handles; anything that reads on behalf of the task (a local
 // file copy, extracting an archive) runs as the task's user, so a task cannot use the agent
 // to read or write what its own user may not.
+//
+// http(s) URIs with `cache: true` are kept in the agent's artifact cache (see FetchCache) and
+// copied into each sandbox. Requests to the master's own origin carry the agent secret (the
+// master's artifact store); requests anywhere else, redirects included, never do.
 
 import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fsp, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +93,235 @@ export interface FetchOptions {
   timeoutMs: number;
   /** Aborts downloads and helper processes (the task was killed while fetching). */
   signal?: AbortSignal;
+  /** Where `cache: true` http(s) URIs are kept; without it they are downloaded every time. */
+  cache?: FetchCache;
+  /** Sent as `Authorization: Bearer <token>` to this origin (the master's) and nowhere else. */
+  auth?: { origin: string; token: string };
+}
+
+/** The http(s) origin of a master URL; ws(s) URLs name the same server. */
+export function originOf(url: string): string {
+  const u = new URL(url);
+  if (u.protocol === 'ws:') u.protocol = 'http:';
+  else if (u.protocol === 'wss:') u.protocol = 'https:';
+  return u.origin;
+}
+
+const MAX_REDIRECTS = 10;
+
+/**
+ * GET with redirects followed by hand, so that the secret is attached per hop: only a hop
+ * on the master's origin gets it, whatever origin the chain started or ends on.
+ */
+async function download(url: URL, opts: FetchOptions, label: string): Promise<Response> {
+  const timeout = AbortSignal.timeout(opts.timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
+  let current = url;
+  for (let hop = 0; ; hop++) {
+    const headers: Record<string, string> = {};
+    if (opts.auth && current.origin === opts.auth.origin) headers.Authorization = `Bearer ${opts.auth.token}`;
+    let res: Response;
+    try {
+      res = await fetch(current, { signal, redirect: 'manual', headers });
+    } catch (err) {
+      throw new FetchError(`${label}: ${(err as Error).message}`);
+    }
+    const location = res.headers.get('location');
+    if (res.status >= 300 && res.status < 400 && location) {
+      await res.body?.cancel().catch(() => undefined);
+      if (hop >= MAX_REDIRECTS) throw new FetchError(`${label}: too many redirects`);
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw new FetchError(`${label}: bad redirect to ${JSON.stringify(location)}`);
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new FetchError(`${label}: redirect to unsupported ${next.protocol} URL`);
+      current = next;
+      continue;
+    }
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new FetchError(`${label}: HTTP ${res.status}`);
+    }
+    return res;
+  }
+}
+
+async function writeBody(res: Response, fh: fsp.FileHandle, label: string): Promise<void> {
+  try {
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) await fh.write(chunk);
+  } catch (err) {
+    throw new FetchError(`${label}: ${(err as Error).message}`);
+  }
+}
+
+/** Copies a file the agent owns into the sandbox, refusing to overwrite anything there. */
+async function copyInto(src: string, target: string): Promise<void> {
+  await fsp.mkdir(path.dirname(target), { recursive: true });
+  try {
+    // EXCL (O_CREAT|O_EXCL) also refuses a symlink at the target; FICLONE shares blocks where the file system can.
+    await fsp.copyFile(src, target, fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new FetchError(`${path.basename(target)} already exists in the sandbox`);
+    throw err;
+  }
+}
+
+/**
+ * `<dir>/<sha256 of the URI>`: one file per cached http(s) URI, last use in its mtime.
+ *
+ * - Only complete, successful downloads enter it (written to a temp name, renamed at the end).
+ * - Sandboxes get copies, never hard links: the sandbox is chowned to the task user and an
+ *   executable URI is chmodded, and with a shared inode a task could rewrite what the next
+ *   task receives.
+ * - Least recently used entries go while the total exceeds `maxBytes`; an entry being copied
+ *   is never removed, and one bigger than the whole cap does not stay.
+ * - Concurrent launches of one URI share a single download.
+ * - Only http(s) URIs are cached: a local path is read as the task's user, and a cache shared
+ *   between users would hand one user's readable files to another.
+ */
+export class FetchCache {
+  private readonly pins = new Map<string, number>();
+  private readonly inflight = new Map<string, { done: Promise<void>; controller: AbortController; waiters: number }>();
+  private clock = 0;
+  private evicting: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly dir: string,
+    readonly maxBytes: number,
+  ) {}
+
+  /** Creates the directory and drops temp files a crash left behind. */
+  async init(): Promise<void> {
+    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    for (const name of await fsp.readdir(this.dir)) {
+      if (name.startsWith('tmp-')) await fsp.rm(path.join(this.dir, name), { force: true });
+    }
+  }
+
+  static key(uri: string): string {
+    return createHash('sha256').update(uri).digest('hex');
+  }
+
+  entryPath(uri: string): string {
+    return path.join(this.dir, FetchCache.key(uri));
+  }
+
+  /** The URIs whose entries are present now (by key), for tests and operators. */
+  async keys(): Promise<string[]> {
+    return (await fsp.readdir(this.dir).catch(() => [] as string[])).filter((n) => /^[0-9a-f]{64}$/.test(n));
+  }
+
+  /** Launches waiting for the download of this URI now (0 when none runs). */
+  waiters(uri: string): number {
+    return this.inflight.get(FetchCache.key(uri))?.waiters ?? 0;
+  }
+
+  /** Puts the URI's content at `target` (a new file), downloading it into the cache if needed. */
+  async fetchInto(url: URL, uri: string, target: string, opts: FetchOptions): Promise<void> {
+    const key = FetchCache.key(uri);
+    const entry = path.join(this.dir, key);
+    this.pins.set(key, (this.pins.get(key) ?? 0) + 1);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        if (!(await exists(entry))) await this.join(key, entry, url, uri, opts);
+        try {
+          await copyInto(entry, target);
+          break;
+        } catch (err) {
+          // Gone between the download and the copy (removed by hand, say): download once more.
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt > 0) throw err;
+        }
+      }
+      await this.touch(entry);
+    } finally {
+      const n = (this.pins.get(key) ?? 1) - 1;
+      if (n > 0) this.pins.set(key, n);
+      else this.pins.delete(key);
+    }
+    await this.evict();
+  }
+
+  /** Waits for the shared download of `key`, starting it if none runs; aborting only this waiter's part. */
+  private async join(key: string, entry: string, url: URL, uri: string, opts: FetchOptions): Promise<void> {
+    let job = this.inflight.get(key);
+    if (!job) {
+      const controller = new AbortController();
+      const shared: FetchOptions = { ...opts, signal: controller.signal };
+      const done = this.downloadEntry(entry, url, uri, shared).finally(() => this.inflight.delete(key));
+      job = { done, controller, waiters: 0 };
+      this.inflight.set(key, job);
+    }
+    job.waiters++;
+    const mine = job;
+    const signal = opts.signal;
+    try {
+      if (!signal) return await mine.done;
+      if (signal.aborted) throw new FetchError(`${uri}: aborted`);
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => reject(new FetchError(`${uri}: aborted`));
+        signal.addEventListener('abort', onAbort, { once: true });
+        mine.done.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      });
+    } finally {
+      mine.waiters--;
+      // Nobody wants it any more (every task that asked was killed): stop downloading.
+      if (mine.waiters === 0 && this.inflight.get(key) === mine) mine.controller.abort();
+    }
+  }
+
+  private async downloadEntry(entry: string, url: URL, uri: string, opts: FetchOptions): Promise<void> {
+    const res = await download(url, opts, uri);
+    const tmp = path.join(this.dir, `tmp-${randomBytes(8).toString('hex')}`);
+    const fh = await fsp.open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+    try {
+      await writeBody(res, fh, uri);
+      await fh.close();
+      await fsp.rename(tmp, entry);
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /** Marks an entry used now; strictly increasing, so uses within one clock tick keep their order. */
+  private async touch(entry: string): Promise<void> {
+    this.clock = Math.max(Date.now(), this.clock + 1);
+    const t = new Date(this.clock);
+    await fsp.utimes(entry, t, t).catch(() => undefined);
+  }
+
+  /** Removes least recently used entries until the cache fits; never one being copied. */
+  evict(): Promise<void> {
+    const run = this.evicting.then(async () => {
+      const entries: Array<{ key: string; size: number; used: number }> = [];
+      for (const key of await this.keys()) {
+        const st = await fsp.stat(path.join(this.dir, key)).catch(() => null);
+        if (st) entries.push({ key, size: st.size, used: st.mtimeMs });
+      }
+      let total = entries.reduce((n, e) => n + e.size, 0);
+      // What can never fit goes first, so that it does not push out everything else.
+      entries.sort((a, b) => Number(b.size > this.maxBytes) - Number(a.size > this.maxBytes) || a.used - b.used);
+      for (const e of entries) {
+        if (total <= this.maxBytes) break;
+        if (this.pins.has(e.key)) continue;
+        await fsp.rm(path.join(this.dir, e.key), { force: true });
+        total -= e.size;
+      }
+    });
+    this.evicting = run.catch(() => undefined);
+    return run;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    return (await fsp.stat(file)).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Downloads and copies every URI into the sandbox. Returns the archives to extract later. */
@@ -102,21 +336,16 @@ export async function fetchUris(uris: FetchUri[], opts: FetchOptions): Promise<A
       url = null;
     }
     if (url && (url.protocol === 'http:' || url.protocol === 'https:')) {
-      let res: Response;
-      try {
-        const timeout = AbortSignal.timeout(opts.timeoutMs);
-        res = await fetch(url, { signal: opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout, redirect: 'follow' });
-      } catch (err) {
-        throw new FetchError(`${uri.value}: ${(err as Error).message}`);
-      }
-      if (!res.ok || !res.body) throw new FetchError(`${uri.value}: HTTP ${res.status}`);
-      const fh = await openExclusive(target);
-      try {
-        for await (const chunk of res.body as AsyncIterable<Uint8Array>) await fh.write(chunk);
-      } catch (err) {
-        throw new FetchError(`${uri.value}: ${(err as Error).message}`);
-      } finally {
-        await fh.close();
+      if (uri.cache && opts.cache) {
+        await opts.cache.fetchInto(url, uri.value, target, opts);
+      } else {
+        const res = await download(url, opts, uri.value);
+        const fh = await openExclusive(target);
+        try {
+          await writeBody(res, fh, uri.value);
+        } finally {
+          await fh.close();
+        }
       }
     } else if ((url && url.protocol === 'file:') || path.isAbsolute(uri.value)) {
       const src = url && url.protocol === 'file:' ? fileURLToPath(url) : uri.value;

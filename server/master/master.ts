@@ -10,7 +10,9 @@ import {
   type AgentToMaster,
   type AgentView,
   type ClusterSnapshot,
+  type DeploymentView,
   type FrameworkView,
+  type ServiceView,
   type MasterToAgent,
   type Resources,
   type StatusReason,
@@ -103,6 +105,9 @@ export class Master {
   private dirtyTasks = new Set<string>();
   private pendingEvents: EventInput[] = [];
   private dirtyMeta: Record<string, string> = {};
+  /** Framework documents to write with the next commit, keyed collection + NUL + id (last write wins). */
+  private dirtyDocs = new Map<string, { collection: string; id: string; data: unknown }>();
+  private views: { services: () => ServiceView[]; deployments: () => DeploymentView[] } = { services: () => [], deployments: () => [] };
   private weights: Record<string, number> = {};
   private afterCommit: Array<() => void> = [];
   private commitWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
@@ -245,7 +250,43 @@ export class Master {
       agents: this.listAgents(),
       tasks: this.listTasks(),
       frameworks: this.listFrameworks(),
+      services: this.views.services(),
+      deployments: this.views.deployments(),
     };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // For built-in frameworks: their documents and events share the master's commits and log.
+
+  loadDocs<T>(collection: string): Array<{ id: string; data: T }> {
+    return this.store.loadDocs<T>(collection);
+  }
+
+  /** Written with the next commit, atomically with everything else changed in this turn. */
+  putDoc(collection: string, id: string, data: unknown): void {
+    this.dirtyDocs.set(`${collection}\u0000${id}`, { collection, id, data });
+    this.scheduleFlush();
+  }
+
+  deleteDoc(collection: string, id: string): void {
+    this.dirtyDocs.set(`${collection}\u0000${id}`, { collection, id, data: null });
+    this.scheduleFlush();
+  }
+
+  /** Appended to the event log after the next commit, in order with the master's own events. */
+  publish(event: EventInput): void {
+    this.pendingEvents.push(event);
+    this.scheduleFlush();
+  }
+
+  /** Run after the next commit (e.g. answering a request, notifying a subscriber). */
+  afterNextCommit(fn: () => void): void {
+    this.then(fn);
+  }
+
+  /** What the services framework contributes to snapshots. */
+  provideViews(views: { services: () => ServiceView[]; deployments: () => DeploymentView[] }): void {
+    this.views = views;
   }
 
   /** Resolves once every change made so far is durably committed (and its events published). */
@@ -272,6 +313,8 @@ export class Master {
     const tasks = [...this.dirtyTasks].map((id) => this.tasks.get(id)).filter((t): t is TaskRecord => !!t);
     const meta = this.dirtyMeta;
     this.dirtyMeta = {};
+    const docs = [...this.dirtyDocs.values()];
+    this.dirtyDocs = new Map();
     const after = this.afterCommit;
     const events = this.pendingEvents;
     const waiters = this.commitWaiters;
@@ -282,7 +325,9 @@ export class Master {
     this.pendingEvents = [];
     this.commitWaiters = [];
     try {
-      if (agents.length || frameworks.length || tasks.length || Object.keys(meta).length) this.store.write({ agents, frameworks, tasks, meta });
+      if (agents.length || frameworks.length || tasks.length || docs.length || Object.keys(meta).length) {
+        this.store.write({ agents, frameworks, tasks, meta, docs });
+      }
     } catch (err) {
       for (const w of waiters) w.reject(err);
       this.onFatal(err);

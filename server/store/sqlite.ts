@@ -13,6 +13,8 @@ const MIGRATIONS: string[] = [
    CREATE TABLE tasks (id TEXT PRIMARY KEY, framework_id TEXT NOT NULL, agent_id TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL);
    CREATE INDEX tasks_by_framework ON tasks(framework_id);
    CREATE INDEX tasks_by_agent ON tasks(agent_id);`,
+  // 2: documents of the built-in frameworks (apps, app versions, deployments, jobs …)
+  `CREATE TABLE docs (collection TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (collection, id));`,
 ];
 
 export class SqliteStore implements Store {
@@ -34,6 +36,9 @@ export class SqliteStore implements Store {
          ON CONFLICT(id) DO UPDATE SET framework_id = excluded.framework_id, agent_id = excluded.agent_id, state = excluded.state, data = excluded.data`,
       ),
       deleteTask: this.db.prepare('DELETE FROM tasks WHERE id = ?'),
+      putDoc: this.db.prepare('INSERT INTO docs (collection, id, data) VALUES (?, ?, ?) ON CONFLICT(collection, id) DO UPDATE SET data = excluded.data'),
+      deleteDoc: this.db.prepare('DELETE FROM docs WHERE collection = ? AND id = ?'),
+      loadDocs: this.db.prepare('SELECT id, data FROM docs WHERE collection = ? ORDER BY id'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       addToken: this.db.prepare('INSERT INTO tokens (hash, role, name, created_at) VALUES (?, ?, ?, ?)'),
@@ -74,7 +79,15 @@ export class SqliteStore implements Store {
       for (const t of batch.tasks ?? []) this.stmts.putTask.run(t.id, t.frameworkId, t.agentId, t.state, JSON.stringify(t));
       for (const id of batch.deleteTasks ?? []) this.stmts.deleteTask.run(id);
       for (const [k, v] of Object.entries(batch.meta ?? {})) this.stmts.setMeta.run(k, v);
+      for (const d of batch.docs ?? []) {
+        if (d.data === null) this.stmts.deleteDoc.run(d.collection, d.id);
+        else this.stmts.putDoc.run(d.collection, d.id, JSON.stringify(d.data));
+      }
     })();
+  }
+
+  loadDocs<T = unknown>(collection: string): Array<{ id: string; data: T }> {
+    return (this.stmts.loadDocs.all(collection) as Array<{ id: string; data: string }>).map((r) => ({ id: r.id, data: JSON.parse(r.data) as T }));
   }
 
   getMeta(key: string): string | undefined {

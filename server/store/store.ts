@@ -42,6 +42,8 @@ export interface StoreWrite {
   tasks?: TaskRecord[];
   deleteTasks?: string[];
   meta?: Record<string, string>;
+  /** Framework documents (apps, deployments, jobs …); `data: null` deletes. */
+  docs?: Array<{ collection: string; id: string; data: unknown }>;
 }
 
 export interface Store {
@@ -49,6 +51,8 @@ export interface Store {
   load(): { agents: AgentRecord[]; frameworks: FrameworkRecord[]; tasks: TaskRecord[] };
   /** Atomically and durably apply one batch of writes. Returns after the commit. */
   write(batch: StoreWrite): void;
+  /** Every document of a collection, in id order. */
+  loadDocs<T = unknown>(collection: string): Array<{ id: string; data: T }>;
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
   addToken(token: TokenRecord): void;

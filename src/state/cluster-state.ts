@@ -2,7 +2,9 @@ import type {
   AgentView,
   ClusterEvent,
   ClusterSnapshot,
+  DeploymentView,
   FrameworkView,
+  ServiceView,
   TaskView,
 } from '../../protocol/types.js';
 
@@ -19,6 +21,8 @@ export interface ClusterState {
   readonly agents: ReadonlyMap<string, AgentView>;
   readonly tasks: ReadonlyMap<string, TaskView>;
   readonly frameworks: ReadonlyMap<string, FrameworkView>;
+  readonly services: ReadonlyMap<string, ServiceView>;
+  readonly deployments: ReadonlyMap<string, DeploymentView>;
   /** False until a snapshot arrived: lets views tell "loading" from "empty". */
   readonly loaded: boolean;
 }
@@ -29,6 +33,8 @@ export const EMPTY_CLUSTER: ClusterState = Object.freeze({
   agents: new Map(),
   tasks: new Map(),
   frameworks: new Map(),
+  services: new Map(),
+  deployments: new Map(),
   loaded: false,
 });
 
@@ -43,16 +49,20 @@ export function fromSnapshot(snapshot: ClusterSnapshot): ClusterState {
     agents: byId(snapshot.agents),
     tasks: byId(snapshot.tasks),
     frameworks: byId(snapshot.frameworks),
+    services: byId(snapshot.services ?? []),
+    deployments: byId(snapshot.deployments ?? []),
     loaded: true,
   };
 }
 
-type Collection = 'agents' | 'tasks' | 'frameworks';
+type Collection = 'agents' | 'tasks' | 'frameworks' | 'services' | 'deployments';
 
 const COLLECTION: Record<ClusterEvent['kind'], Collection> = {
   agent: 'agents',
   task: 'tasks',
   framework: 'frameworks',
+  service: 'services',
+  deployment: 'deployments',
 };
 
 /** Merges a patch; returns the same object when no field actually changes. */
@@ -104,5 +114,7 @@ export function applyEvents(state: ClusterState, events: readonly ClusterEvent[]
     agents: (copies.agents as Map<string, AgentView> | undefined) ?? state.agents,
     tasks: (copies.tasks as Map<string, TaskView> | undefined) ?? state.tasks,
     frameworks: (copies.frameworks as Map<string, FrameworkView> | undefined) ?? state.frameworks,
+    services: (copies.services as Map<string, ServiceView> | undefined) ?? state.services,
+    deployments: (copies.deployments as Map<string, DeploymentView> | undefined) ?? state.deployments,
   };
 }

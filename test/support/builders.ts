@@ -51,5 +51,5 @@ export function mockFramework(overrides: Partial<FrameworkView> & { id: string }
 }
 
 export function mockSnapshot(overrides: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
-  return { epoch: 'epoch-1', seq: 0, agents: [], tasks: [], frameworks: [], ...overrides };
+  return { epoch: 'epoch-1', seq: 0, agents: [], tasks: [], frameworks: [], services: [], deployments: [], ...overrides };
 }

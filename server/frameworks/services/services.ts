@@ -1,0 +1,670 @@
+// The built-in `services` framework: Marathon-style apps kept running through the master's offer
+// interface, the same one external frameworks use. Apps, their versions and deployments are
+// documents committed with the master's own state; instances are the master's tasks (labelled
+// with the app id and version), so nothing about them can drift apart.
+
+import { randomUUID } from 'node:crypto';
+import { isTerminal, type DeploymentActionName, type DeploymentView, type ServiceView, type TaskView } from '../../../protocol/types.js';
+import { ApiError, conflict, notFound } from '../../api/errors.js';
+import { placeInstances, type PlacementOffer } from '../../core/placement.js';
+import { subtractResources } from '../../core/resources.js';
+import type { Master } from '../../master/master.js';
+import type { Logger, Offer, SchedulerConnection, TaskLaunch, TaskStatus } from '../../master/types.js';
+import { isScaleOnly, toHealthCheckSpecs, type AppDefinition } from './app-definition.js';
+import { dependencyOrder } from './group-definition.js';
+import { backoffDelaySeconds, converge, rollingRestart, stopAll, type Decision, type InstanceInfo, type KillSelection } from './rollout.js';
+
+export const SERVICES_FRAMEWORK_ID = 'yagura-services';
+export const APP_ID_LABEL = 'YAGURA_APP_ID';
+export const APP_VERSION_LABEL = 'YAGURA_APP_VERSION';
+
+const APPS = 'service_apps';
+const VERSIONS = 'service_app_versions';
+const DEPLOYMENTS = 'service_deployments';
+const MAX_VERSIONS = 50;
+
+export interface AppRecord {
+  def: AppDefinition;
+  versionInfo: { lastScalingAt: string; lastConfigChangeAt: string };
+  backoff: { failures: number; delayUntil: number };
+  lastTaskFailure?: { taskId: string; state: TaskView['state']; message: string; timestamp: number; version: string };
+}
+
+interface DeploymentRecord {
+  view: DeploymentView;
+  /** Where each affected app goes (null: removed) and where it came from (null: created). */
+  targets: Record<string, { to: AppDefinition | null; from: AppDefinition | null }>;
+}
+
+export interface QueueEntry {
+  appId: string;
+  count: number;
+  delayUntil?: number;
+  since: number;
+  /** Offers looked at for this app since it started waiting, and why they did not fit. */
+  offersProcessed: number;
+  reasons: Record<string, number>;
+}
+
+export interface ServicesOptions {
+  master: Master;
+  now?: () => number;
+  log?: Logger;
+  tickMs?: number;
+}
+
+export class ServicesFramework implements SchedulerConnection {
+  readonly master: Master;
+  private now: () => number;
+  private log: Logger;
+  private apps = new Map<string, AppRecord>();
+  private deployments = new Map<string, DeploymentRecord>();
+  /** Tasks this framework asked to kill: they no longer count toward a target. */
+  private killing = new Set<string>();
+  private heldOffers = new Map<string, Offer>();
+  private queue = new Map<string, QueueEntry>();
+  private published = new Map<string, string>();
+  private tickScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private suppressed = false;
+  private subscribedOnce = false;
+  private lastVersion = 0;
+
+  constructor(opts: ServicesOptions) {
+    this.master = opts.master;
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? (() => {});
+    for (const { data } of this.master.loadDocs<AppRecord>(APPS)) this.apps.set(data.def.id, data);
+    for (const { data } of this.master.loadDocs<DeploymentRecord>(DEPLOYMENTS)) this.deployments.set(data.view.id, data);
+    for (const app of this.apps.values()) this.published.set(app.def.id, JSON.stringify(this.view(app, new Map())));
+    this.master.provideViews({
+      services: () => [...this.apps.values()].map((a) => this.view(a, this.tasksByApp())),
+      deployments: () => [...this.deployments.values()].map((d) => d.view),
+    });
+    this.timer = setInterval(() => this.scheduleTick(), opts.tickMs ?? 1000);
+    this.timer.unref();
+  }
+
+  async start(): Promise<void> {
+    await this.master.subscribe(
+      { id: SERVICES_FRAMEWORK_ID, name: 'services', user: 'root', roles: ['*'], failoverTimeoutSeconds: 365 * 24 * 3600, builtin: true },
+      this,
+      `builtin-${SERVICES_FRAMEWORK_ID}`,
+    );
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // SchedulerConnection
+
+  subscribed(): void {
+    this.subscribedOnce = true;
+    this.suppressed = false;
+    this.scheduleTick();
+  }
+
+  offers(offers: Offer[]): void {
+    for (const o of offers) this.heldOffers.set(o.id, o);
+    this.scheduleTick();
+  }
+
+  rescind(offerId: string): void {
+    this.heldOffers.delete(offerId);
+  }
+
+  update(status: TaskStatus): void {
+    const appId = status.labels?.[APP_ID_LABEL];
+    if (isTerminal(status.state)) this.killing.delete(status.taskId);
+    if (!appId) return;
+    const app = this.apps.get(appId);
+    if (app && (status.state === 'TASK_FAILED' || status.state === 'TASK_FINISHED' || status.state === 'TASK_ERROR')) {
+      const version = status.labels?.[APP_VERSION_LABEL] ?? '';
+      // a failure of an old version says nothing about the new one
+      if (version === app.def.version) {
+        const failures = app.backoff.failures + 1;
+        const delay = backoffDelaySeconds(failures, app.def.backoffSeconds, app.def.backoffFactor, app.def.maxLaunchDelaySeconds);
+        app.backoff = { failures, delayUntil: this.now() + delay * 1000 };
+      }
+      app.lastTaskFailure = { taskId: status.taskId, state: status.state, message: status.message ?? '', timestamp: status.timestamp, version };
+      this.saveApp(app);
+    }
+    this.scheduleTick();
+  }
+
+  failure(): void {
+    this.scheduleTick();
+  }
+
+  error(message: string): void {
+    this.log('error', `services framework: ${message}`);
+  }
+
+  close(): void {
+    this.heldOffers.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Reads
+
+  listApps(): AppRecord[] {
+    return [...this.apps.values()].sort((a, b) => a.def.id.localeCompare(b.def.id));
+  }
+
+  getApp(id: string): AppRecord | undefined {
+    return this.apps.get(id);
+  }
+
+  requireApp(id: string): AppRecord {
+    const app = this.apps.get(id);
+    if (!app) throw notFound(`App '${id}' does not exist`, [{ path: '/id', errors: ['unknown app'] }]);
+    return app;
+  }
+
+  tasksOf(appId: string): TaskView[] {
+    return this.tasksByApp().get(appId) ?? [];
+  }
+
+  serviceView(id: string): ServiceView | undefined {
+    const app = this.apps.get(id);
+    return app && this.view(app, this.tasksByApp());
+  }
+
+  versions(appId: string): string[] {
+    this.requireApp(appId);
+    return this.master
+      .loadDocs<AppDefinition>(VERSIONS)
+      .filter((d) => d.data.id === appId)
+      .map((d) => d.data.version!)
+      .sort()
+      .reverse();
+  }
+
+  version(appId: string, version: string): AppDefinition | undefined {
+    return this.master.loadDocs<AppDefinition>(VERSIONS).find((d) => d.id === `${appId} ${version}`)?.data;
+  }
+
+  listDeployments(): DeploymentView[] {
+    return [...this.deployments.values()].map((d) => d.view);
+  }
+
+  deploymentsOf(appId: string): DeploymentView[] {
+    return [...this.deployments.values()].filter((d) => appId in d.targets).map((d) => d.view);
+  }
+
+  queueEntries(): QueueEntry[] {
+    return [...this.queue.values()];
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Changes. Each returns the deployment it started, after it is committed.
+
+  /**
+   * Apply a set of app changes as one deployment (to: null removes an app). Apps held by a
+   * running deployment are a 409 unless `force`, which cancels those deployments first.
+   */
+  async deploy(changes: Array<{ id: string; to: AppDefinition | null }>, opts: { force?: boolean } = {}): Promise<DeploymentView> {
+    const now = this.now();
+    const busy = new Set<string>();
+    for (const c of changes) for (const d of this.deployments.values()) if (c.id in d.targets && d.view.status === 'running') busy.add(d.view.id);
+    if (busy.size && !opts.force) {
+      throw conflict(`App is locked by one or more deployments. Override with the option '?force=true'.`, [
+        { path: '/', errors: [...busy].map((id) => `deployment ${id} is in progress`) },
+      ]);
+    }
+    for (const id of busy) this.finishDeployment(this.deployments.get(id)!, 'canceled', 'replaced by a forced change');
+
+    const version = this.nextVersion();
+    const targets: DeploymentRecord['targets'] = {};
+    for (const c of changes) {
+      const current = this.apps.get(c.id)?.def ?? null;
+      if (!current && !c.to) throw notFound(`App '${c.id}' does not exist`);
+      targets[c.id] = { from: current, to: c.to ? { ...c.to, version } : null };
+    }
+    const steps = this.plan(targets);
+    const view: DeploymentView = {
+      id: randomUUID(),
+      version,
+      affectedApps: Object.keys(targets).sort(),
+      steps,
+      currentStep: steps.length ? 1 : 0,
+      status: 'running',
+      startedAt: now,
+    };
+    const record: DeploymentRecord = { view, targets };
+    // the new definitions take effect now; the deployment moves the instances there
+    for (const [id, t] of Object.entries(targets)) {
+      if (!t.to) continue;
+      const prev = this.apps.get(id);
+      const scaleOnly = !!prev && isScaleOnly(prev.def, t.to);
+      const rec: AppRecord = {
+        def: t.to,
+        versionInfo: {
+          lastScalingAt: new Date(now).toISOString(),
+          lastConfigChangeAt: scaleOnly && prev ? prev.versionInfo.lastConfigChangeAt : version,
+        },
+        // a new configuration starts without the old one's launch delay
+        backoff: scaleOnly && prev ? prev.backoff : { failures: 0, delayUntil: 0 },
+        ...(prev?.lastTaskFailure ? { lastTaskFailure: prev.lastTaskFailure } : {}),
+      };
+      this.apps.set(id, rec);
+      this.saveApp(rec);
+      this.master.putDoc(VERSIONS, `${id} ${version}`, rec.def);
+      this.pruneVersions(id);
+    }
+    this.deployments.set(view.id, record);
+    this.master.putDoc(DEPLOYMENTS, view.id, record);
+    this.master.publish({ kind: 'deployment', op: 'put', id: view.id, data: view });
+    this.publishViews();
+    await this.master.commit();
+    this.scheduleTick();
+    return view;
+  }
+
+  /** Roll back (default): a new deployment to where the apps were; `force`: just stop it. */
+  async cancelDeployment(id: string, opts: { force?: boolean } = {}): Promise<DeploymentView | undefined> {
+    const d = this.deployments.get(id);
+    if (!d || d.view.status !== 'running') throw notFound(`DeploymentPlan ${id} does not exist`);
+    this.finishDeployment(d, 'canceled', opts.force ? 'stopped by request' : 'rolled back by request');
+    if (opts.force) {
+      await this.master.commit();
+      return undefined;
+    }
+    return this.deploy(Object.entries(d.targets).map(([appId, t]) => ({ id: appId, to: t.from })), { force: true });
+  }
+
+  /** Kill instances of an app; with `scale` the target shrinks by as many (Marathon's ?scale=true). */
+  async killInstances(appId: string, taskIds: string[], opts: { scale?: boolean; wipe?: boolean } = {}): Promise<{ killed: TaskView[]; deployment?: DeploymentView }> {
+    const app = this.requireApp(appId);
+    const mine = new Map(this.tasksOf(appId).map((t) => [t.id, t]));
+    const killed: TaskView[] = [];
+    for (const id of taskIds) {
+      const t = mine.get(id);
+      if (!t) throw notFound(`Task '${id}' of app '${appId}' does not exist`);
+      killed.push(t);
+    }
+    for (const t of killed) this.kill(t.id);
+    if (opts.scale) {
+      const to = { ...app.def, instances: Math.max(0, app.def.instances - killed.length) };
+      const deployment = await this.deploy([{ id: appId, to }], { force: true });
+      return { killed, deployment };
+    }
+    await this.master.commit();
+    return { killed };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The loop
+
+  scheduleTick(): void {
+    if (this.tickScheduled) return;
+    this.tickScheduled = true;
+    setImmediate(() => {
+      this.tickScheduled = false;
+      try {
+        this.tick();
+      } catch (err) {
+        this.log('error', `services tick failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      }
+    });
+  }
+
+  private tick(): void {
+    if (!this.subscribedOnce) return;
+    const now = this.now();
+    const byApp = this.tasksByApp();
+    const wants = new Map<string, number>();
+
+    // deployments first: each app in a running step is driven by its action
+    const driven = new Set<string>();
+    for (const d of [...this.deployments.values()]) {
+      if (d.view.status !== 'running') continue;
+      const step = d.view.steps[d.view.currentStep - 1];
+      if (!step) {
+        this.finishDeployment(d, 'success');
+        continue;
+      }
+      let stepDone = true;
+      for (const action of step) {
+        driven.add(action.app);
+        const decision = this.decide(action.action, action.app, d.targets[action.app]?.to ?? null, byApp.get(action.app) ?? [], now);
+        this.carryOut(action.app, decision, wants);
+        if (!decision.done) stepDone = false;
+        if (action.action === 'StopApplication' && decision.done) this.removeApp(action.app);
+      }
+      // actions of later steps do not start until this one holds, but their apps keep their instances
+      for (const later of d.view.steps.slice(d.view.currentStep)) for (const a of later) driven.add(a.app);
+      if (stepDone) {
+        if (d.view.currentStep >= d.view.steps.length) this.finishDeployment(d, 'success');
+        else this.advance(d);
+      }
+    }
+    for (const app of this.apps.values()) {
+      if (driven.has(app.def.id)) continue;
+      const decision = converge(this.instances(app, byApp.get(app.def.id) ?? [], now), app.def.instances, app.def.version!, app.def.killSelection as KillSelection);
+      this.carryOut(app.def.id, decision, wants);
+    }
+    this.launch(wants, now);
+    this.publishViews(byApp);
+  }
+
+  private decide(action: DeploymentActionName, appId: string, to: AppDefinition | null, tasks: TaskView[], now: number): Decision {
+    const app = this.apps.get(appId);
+    if (action === 'StopApplication' || !to || !app) {
+      return stopAll(tasks.filter((t) => !isTerminal(t.state)).map((t) => this.info(t, app, now)).filter((i) => !this.killing.has(i.taskId)));
+    }
+    const instances = this.instances(app, tasks, now);
+    if (action === 'RestartApplication') {
+      return rollingRestart(instances, to.instances, to.version!, to.upgradeStrategy, to.killSelection as KillSelection);
+    }
+    return converge(instances, to.instances, to.version!, to.killSelection as KillSelection);
+  }
+
+  private carryOut(appId: string, decision: Decision, wants: Map<string, number>): void {
+    for (const id of decision.kill) this.kill(id);
+    if (decision.launch > 0) wants.set(appId, decision.launch);
+  }
+
+  private kill(taskId: string): void {
+    if (this.killing.has(taskId)) return;
+    this.killing.add(taskId);
+    const app = this.apps.get(this.master.getTask(taskId)?.labels[APP_ID_LABEL] ?? '');
+    const grace = app?.def.taskKillGracePeriodSeconds;
+    try {
+      this.master.kill(SERVICES_FRAMEWORK_ID, taskId, grace !== undefined && grace !== null ? grace * 1000 : undefined);
+    } catch (err) {
+      this.log('warn', `kill of ${taskId} failed: ${String(err)}`);
+    }
+  }
+
+  private instances(app: AppRecord, tasks: TaskView[], now: number): InstanceInfo[] {
+    return tasks.filter((t) => !isTerminal(t.state)).map((t) => this.info(t, app, now));
+  }
+
+  private info(t: TaskView, app: AppRecord | undefined, now: number): InstanceInfo {
+    const checked = (app?.def.healthChecks.length ?? 0) > 0;
+    const strategy = app?.def.unreachableStrategy;
+    const unreachable = t.state === 'TASK_UNREACHABLE' || t.state === 'TASK_UNKNOWN';
+    const away = unreachable ? now - t.updatedAt : 0;
+    const enabled = !!strategy && strategy !== 'disabled';
+    const inactive = enabled && unreachable && away >= strategy.inactiveAfterSeconds * 1000;
+    const expunge = enabled && unreachable && away >= strategy.expungeAfterSeconds * 1000;
+    return {
+      taskId: t.id,
+      version: t.labels[APP_VERSION_LABEL] ?? '',
+      ready: t.state === 'TASK_RUNNING' && (!checked || t.healthy === true),
+      counted: !inactive && !this.killing.has(t.id) && t.state !== 'TASK_KILLING',
+      expunge: expunge && !this.killing.has(t.id),
+      createdAt: t.createdAt,
+    };
+  }
+
+  /** Match wanted launches with the offers held; decline the rest; suppress when idle. */
+  private launch(wants: Map<string, number>, now: number): void {
+    for (const id of [...this.queue.keys()]) if (!wants.has(id)) this.queue.delete(id);
+    const pending = [...wants.values()].reduce((a, b) => a + b, 0);
+    if (pending > 0 && this.suppressed) {
+      this.suppressed = false;
+      this.master.revive(SERVICES_FRAMEWORK_ID);
+    }
+    const offers: PlacementOffer[] = [...this.heldOffers.values()].map((o) => ({
+      offerId: o.id,
+      agentId: o.agentId,
+      hostname: o.hostname,
+      attributes: o.attributes,
+      resources: o.resources,
+    }));
+    const launches = new Map<string, TaskLaunch[]>();
+    const byApp = this.tasksByApp();
+    for (const [appId, count] of [...wants].sort(([a], [b]) => a.localeCompare(b))) {
+      const app = this.apps.get(appId)!;
+      const entry = this.queue.get(appId) ?? { appId, count, since: now, offersProcessed: 0, reasons: {} };
+      entry.count = count;
+      this.queue.set(appId, entry);
+      if (app.backoff.delayUntil > now) {
+        entry.delayUntil = app.backoff.delayUntil;
+        continue;
+      }
+      delete entry.delayUntil;
+      if (offers.length === 0) continue;
+      const def = app.def;
+      const existing = (byApp.get(appId) ?? [])
+        .filter((t) => !isTerminal(t.state) && !this.killing.has(t.id))
+        .flatMap((t) => {
+          const a = this.master.getAgent(t.agentId);
+          return a ? [{ hostname: a.hostname, attributes: a.attributes }] : [];
+        });
+      const result = placeInstances(
+        offers,
+        {
+          cpus: def.cpus,
+          mem: def.mem,
+          disk: def.disk,
+          ports: def.portDefinitions.map((p) => (def.requirePorts ? p.port : 0)),
+          constraints: def.constraints,
+          ...(def.container && (def.container as { type?: string }).type === 'DOCKER' ? { requires: ['docker'] } : {}),
+        },
+        existing,
+        count,
+      );
+      entry.offersProcessed += offers.length;
+      for (const [reason, n] of Object.entries(result.reasonCounts)) entry.reasons[reason] = (entry.reasons[reason] ?? 0) + (n ?? 0);
+      for (const p of result.placements) {
+        const offer = offers.find((o) => o.offerId === p.offerId)!;
+        offer.resources = subtractResources(offer.resources, p.resources);
+        const list = launches.get(p.offerId) ?? [];
+        list.push(this.taskLaunch(app, p.agentId, p.hostname, p.resources, p.ports));
+        launches.set(p.offerId, list);
+      }
+    }
+    for (const [offerId, list] of launches) {
+      this.heldOffers.delete(offerId);
+      this.master.accept(SERVICES_FRAMEWORK_ID, [offerId], list, 1).catch((err: unknown) => {
+        this.log('warn', `launch on offer ${offerId} failed: ${err instanceof ApiError ? `${err.message} ${JSON.stringify(err.details)}` : String(err)}`);
+        this.scheduleTick();
+      });
+    }
+    const unused = [...this.heldOffers.keys()];
+    this.heldOffers.clear();
+    if (unused.length) {
+      try {
+        // while something waits, look again soon; otherwise let others have the agents for a while
+        this.master.decline(SERVICES_FRAMEWORK_ID, unused, pending > 0 ? 1 : 5);
+      } catch (err) {
+        this.log('warn', `decline failed: ${String(err)}`);
+      }
+    }
+    if (pending === 0 && !this.suppressed) {
+      this.suppressed = true;
+      this.master.suppress(SERVICES_FRAMEWORK_ID);
+    }
+  }
+
+  private taskLaunch(app: AppRecord, agentId: string, hostname: string, resources: TaskLaunch['resources'], ports: number[]): TaskLaunch {
+    const def = app.def;
+    const taskId = `${def.id.slice(1).replace(/\//g, '_')}.${randomUUID()}`;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(def.env)) if (typeof v === 'string') env[k] = v;
+    Object.assign(env, {
+      MARATHON_APP_ID: def.id,
+      MARATHON_APP_VERSION: def.version!,
+      MARATHON_APP_RESOURCE_CPUS: String(def.cpus),
+      MARATHON_APP_RESOURCE_MEM: String(def.mem),
+      MARATHON_APP_RESOURCE_DISK: String(def.disk),
+      MARATHON_APP_LABELS: Object.keys(def.labels).join(' '),
+      HOST: hostname,
+    });
+    def.portDefinitions.forEach((p, i) => {
+      if (p.name && ports[i] !== undefined) env[`PORT_${p.name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`] = String(ports[i]);
+    });
+    const command =
+      def.cmd !== undefined && def.cmd !== null
+        ? { value: def.cmd, shell: true, env, uris: [] as TaskLaunch['command']['uris'] }
+        : { value: def.args?.[0] ?? 'true', shell: false, args: def.args?.slice(1) ?? [], env, uris: [] as TaskLaunch['command']['uris'] };
+    command.uris = def.fetch.map((f) => ({ value: f.uri, extract: f.extract, executable: f.executable, cache: f.cache }));
+    const grace = def.taskKillGracePeriodSeconds;
+    return {
+      taskId,
+      name: def.id.split('/').pop() || def.id,
+      agentId,
+      resources,
+      command: { ...command, ...(def.user ? { user: def.user } : {}) },
+      labels: { ...def.labels, [APP_ID_LABEL]: def.id, [APP_VERSION_LABEL]: def.version! },
+      ...(grace !== undefined && grace !== null ? { killGracePeriodMs: grace * 1000 } : {}),
+      healthChecks: toHealthCheckSpecs(def),
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Deployments
+
+  private plan(targets: DeploymentRecord['targets']): DeploymentView['steps'] {
+    const actionOf = (t: { from: AppDefinition | null; to: AppDefinition | null }): DeploymentActionName =>
+      !t.to ? 'StopApplication' : !t.from ? 'StartApplication' : isScaleOnly(t.from, t.to) ? 'ScaleApplication' : 'RestartApplication';
+    const starting = Object.entries(targets).filter(([, t]) => t.to).map(([, t]) => t.to!);
+    const stopping = Object.entries(targets).filter(([, t]) => !t.to).map(([id]) => id);
+    const steps: DeploymentView['steps'] = [];
+    if (stopping.length) {
+      // dependents stop before what they depend on
+      const defs = stopping.map((id) => this.apps.get(id)!.def);
+      const order = dependencyOrder(defs.map((d) => ({ ...d, dependencies: d.dependencies.filter((x) => stopping.includes(x)) })));
+      const waves = order.ok ? order.order : [stopping];
+      for (const wave of [...waves].reverse()) steps.push(wave.map((app) => ({ action: 'StopApplication' as const, app })));
+    }
+    if (starting.length) {
+      // an app waits for the apps it depends on, when those are part of this deployment
+      const ids = new Set(starting.map((d) => d.id));
+      const order = dependencyOrder(starting.map((d) => ({ ...d, dependencies: d.dependencies.filter((x) => ids.has(x)) })));
+      const waves = order.ok ? order.order : [[...ids]];
+      for (const wave of waves) steps.push(wave.map((app) => ({ action: actionOf(targets[app]!), app })));
+    }
+    return steps;
+  }
+
+  private advance(d: DeploymentRecord): void {
+    d.view = { ...d.view, currentStep: d.view.currentStep + 1 };
+    this.master.putDoc(DEPLOYMENTS, d.view.id, d);
+    this.master.publish({ kind: 'deployment', op: 'patch', id: d.view.id, data: { currentStep: d.view.currentStep } });
+  }
+
+  private finishDeployment(d: DeploymentRecord, status: 'success' | 'failed' | 'canceled', message?: string): void {
+    d.view = { ...d.view, status, endedAt: this.now(), ...(message ? { message } : {}) };
+    this.deployments.delete(d.view.id);
+    this.master.deleteDoc(DEPLOYMENTS, d.view.id);
+    this.master.publish({ kind: 'deployment', op: 'patch', id: d.view.id, data: { status, endedAt: d.view.endedAt!, ...(message ? { message } : {}) } });
+    this.master.publish({ kind: 'deployment', op: 'delete', id: d.view.id });
+  }
+
+  private removeApp(id: string): void {
+    if (!this.apps.delete(id)) return;
+    this.master.deleteDoc(APPS, id);
+    for (const { id: key } of this.master.loadDocs<AppDefinition>(VERSIONS)) if (key.startsWith(`${id} `)) this.master.deleteDoc(VERSIONS, key);
+    this.queue.delete(id);
+    this.published.delete(id);
+    this.master.publish({ kind: 'service', op: 'delete', id });
+  }
+
+  private saveApp(app: AppRecord): void {
+    this.master.putDoc(APPS, app.def.id, app);
+  }
+
+  private pruneVersions(id: string): void {
+    const keys = this.master
+      .loadDocs<AppDefinition>(VERSIONS)
+      .map((d) => d.id)
+      .filter((k) => k.startsWith(`${id} `))
+      .sort();
+    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_VERSIONS))) this.master.deleteDoc(VERSIONS, k);
+  }
+
+  private nextVersion(): string {
+    const t = Math.max(this.now(), this.lastVersion + 1);
+    this.lastVersion = t;
+    return new Date(t).toISOString();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Views
+
+  private tasksByApp(): Map<string, TaskView[]> {
+    const out = new Map<string, TaskView[]>();
+    for (const t of this.master.listTasks()) {
+      if (t.frameworkId !== SERVICES_FRAMEWORK_ID) continue;
+      const id = t.labels[APP_ID_LABEL];
+      if (!id) continue;
+      let list = out.get(id);
+      if (!list) out.set(id, (list = []));
+      list.push(t);
+    }
+    return out;
+  }
+
+  private view(app: AppRecord, byApp: Map<string, TaskView[]>): ServiceView {
+    const tasks = (byApp.get(app.def.id) ?? []).filter((t) => !isTerminal(t.state));
+    const deployments = [...this.deployments.values()].filter((d) => app.def.id in d.targets && d.view.status === 'running').map((d) => d.view.id);
+    const queued = this.queue.get(app.def.id);
+    const now = this.now();
+    const delayed = queued && app.backoff.delayUntil > now;
+    const running = tasks.filter((t) => t.state === 'TASK_RUNNING').length;
+    const status: ServiceView['status'] = deployments.length
+      ? 'Deploying'
+      : delayed
+        ? 'Delayed'
+        : queued
+          ? 'Waiting'
+          : app.def.instances === 0 && running === 0
+            ? 'Suspended'
+            : 'Running';
+    const reasons = queued ? Object.entries(queued.reasons).sort((a, b) => b[1] - a[1]) : [];
+    const waiting = delayed
+      ? `delayed until ${new Date(app.backoff.delayUntil).toISOString()} after ${app.backoff.failures} failed launch(es)`
+      : queued && queued.offersProcessed > 0 && reasons.length
+        ? `waiting: no agent can take it (${reasons.map(([r, n]) => `${r} ×${n}`).join(', ')})`
+        : queued
+          ? 'waiting for offers'
+          : undefined;
+    return {
+      id: app.def.id,
+      version: app.def.version!,
+      instances: app.def.instances,
+      cpus: app.def.cpus,
+      mem: app.def.mem,
+      disk: app.def.disk,
+      ...(app.def.cmd ? { cmd: app.def.cmd } : {}),
+      labels: app.def.labels,
+      status,
+      tasksStaged: tasks.filter((t) => t.state === 'TASK_STAGING' || t.state === 'TASK_STARTING').length,
+      tasksRunning: running,
+      tasksHealthy: tasks.filter((t) => t.state === 'TASK_RUNNING' && t.healthy === true).length,
+      tasksUnhealthy: tasks.filter((t) => t.state === 'TASK_RUNNING' && t.healthy === false).length,
+      healthChecked: app.def.healthChecks.length > 0,
+      deployments,
+      ...(waiting ? { waiting } : {}),
+      ...(delayed ? { delayedUntil: app.backoff.delayUntil } : {}),
+      ...(app.lastTaskFailure ? { lastTaskFailure: { taskId: app.lastTaskFailure.taskId, state: app.lastTaskFailure.state, message: app.lastTaskFailure.message, timestamp: app.lastTaskFailure.timestamp } } : {}),
+    };
+  }
+
+  /** Publish the apps whose view changed since last time (the stream sends only what changed). */
+  private publishViews(byApp = this.tasksByApp()): void {
+    for (const app of this.apps.values()) {
+      const v = this.view(app, byApp);
+      const json = JSON.stringify(v);
+      const before = this.published.get(app.def.id);
+      if (before === json) continue;
+      this.published.set(app.def.id, json);
+      if (!before) {
+        this.master.publish({ kind: 'service', op: 'put', id: v.id, data: v });
+        continue;
+      }
+      const old = JSON.parse(before) as Record<string, unknown>;
+      const patch: Record<string, unknown> = {};
+      for (const [k, val] of Object.entries(v)) if (JSON.stringify(old[k]) !== JSON.stringify(val)) patch[k] = val;
+      for (const k of Object.keys(old)) if (!(k in v)) patch[k] = null;
+      this.master.publish({ kind: 'service', op: 'patch', id: v.id, data: patch as Partial<ServiceView> });
+    }
+  }
+}
