@@ -179,7 +179,7 @@ describe('placement: ranking', () => {
   it('spreads: fewest instances of the app on the agent first, existing ones included', () => {
     const offers = [offer('big', res(16, 16384)), offer('mid', res(8, 8192)), offer('small', res(4, 4096))];
     const r = placeInstances(offers, request(), [{ hostname: 'big', attributes: {} }], 5);
-    assert.deepEqual(hosts(r.placements), ['mid', 'small', 'big', 'mid', 'big']);
+    assert.deepEqual(hosts(r.placements), ['mid', 'small', 'big', 'mid', 'small']);
   });
 
   it('counts instances per agent across two offers of the same agent', () => {
@@ -221,8 +221,9 @@ describe('placement: constraints and capabilities', () => {
   it('MAX_PER counts existing and newly placed instances', () => {
     const offers = [offer('a1', res(8, 8192), { rack: 'r1' }), offer('a2', res(8, 8192), { rack: 'r1' }), offer('b1', res(8, 8192), { rack: 'r2' })];
     const r = placeInstances(offers, request({ constraints: [c('rack', 'MAX_PER', '2')] }), [{ hostname: 'x', attributes: { rack: 'r2' } }], 10);
-    assert.deepEqual(hosts(r.placements), ['a1', 'b1', 'a2']);
+    assert.deepEqual(hosts(r.placements), ['a1', 'a2', 'b1']);
     assert.deepEqual(r.reasonCounts, { UnfulfilledConstraint: 3 });
+    assert.deepEqual(hosts(placeInstances(offers, request(), [], 4).placements), ['a1', 'a2', 'b1', 'a1'], 'without it, the fourth fits');
   });
 
   it('LIKE on rack declines the other racks with UnfulfilledConstraint', () => {
@@ -270,26 +271,28 @@ describe('placement: constraints and capabilities', () => {
       offer('b1', res(8, 8192), { zone: 'b' }),
       offer('c1', res(8, 8192), { zone: 'c' }),
     ];
-    const req = request({ constraints: [c('zone', 'GROUP_BY')] });
-    const existing: PlacedOn[] = [];
-    const perZone = () => ['a', 'b', 'c'].map((z) => existing.filter((p) => p.attributes.zone === z).length);
-    for (let n = 0; n < 6; n++) {
-      const r = placeInstances(offers, req, existing, 1);
-      assert.equal(r.placements.length, 1);
-      existing.push(...placedOn(offers, r.placements));
-      const counts = perZone();
-      assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `after ${n + 1}: ${counts}`);
-    }
-    assert.deepEqual(perZone(), [2, 2, 2]);
-    const without = placeInstances(offers, request(), [], 3);
-    assert.deepEqual(hosts(without.placements), ['a1', 'a2', 'a1'], 'without the constraint zone a takes them all');
+    const run = (req: InstanceRequest, even: boolean) => {
+      const existing: PlacedOn[] = [];
+      const perZone = () => ['a', 'b', 'c'].map((z) => existing.filter((p) => p.attributes.zone === z).length);
+      for (let n = 0; n < 6; n++) {
+        const r = placeInstances(offers, req, existing, 1);
+        assert.equal(r.placements.length, 1);
+        existing.push(...placedOn(offers, r.placements));
+        const counts = perZone();
+        if (even) assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `after ${n + 1}: ${counts}`);
+      }
+      return perZone();
+    };
+    assert.deepEqual(run(request({ constraints: [c('zone', 'GROUP_BY')] }), true), [2, 2, 2]);
+    // Spreading over agents alone gives zone a, with two agents, twice the share.
+    assert.deepEqual(run(request(), false), [4, 1, 1]);
   });
 
   it('GROUP_BY within one call alternates zones and reports the offers it held back', () => {
     const offers = [offer('a1', res(64, 65536), { zone: 'a' }), offer('a2', res(64, 65536), { zone: 'a' }), offer('b1', res(2, 8192), { zone: 'b' })];
-    const r = placeInstances(offers, request({ constraints: [c('zone', 'GROUP_BY')] }), [], 5);
-    assert.deepEqual(hosts(r.placements), ['a1', 'b1', 'a2', 'b1']);
-    // b1 is out of cpus, so zone a may not run ahead of it: a1 and a2 wait for nothing.
+    const r = placeInstances(offers, request({ constraints: [c('zone', 'GROUP_BY')] }), [], 6);
+    // Zone a may be one ahead of b, not two; b1 is then out of cpus, so a1 and a2 wait in vain.
+    assert.deepEqual(hosts(r.placements), ['a1', 'b1', 'a2', 'b1', 'a1']);
     assert.deepEqual(
       r.declined.map((d) => [d.offerId, d.reasons]),
       [

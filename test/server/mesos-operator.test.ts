@@ -123,7 +123,7 @@ test('GET_AGENTS, GET_FRAMEWORKS, GET_TASKS and GET_STATE in Mesos shape', async
   // a torn-down framework moves to completed_frameworks
   assert.equal((await c.teardown()).status, 202);
   const after = (await op(m, { type: 'GET_FRAMEWORKS' })).body.get_frameworks;
-  assert.deepEqual(after.frameworks, []);
+  assert.deepEqual(after.frameworks.map((x: any) => x.framework_info.id.value), ['yagura-services']);
   assert.equal(after.completed_frameworks[0].framework_info.id.value, c.frameworkId);
   assert.equal(after.completed_frameworks[0].active, false);
 });
@@ -315,7 +315,7 @@ test('GET /master/state and /state.json give the Mesos state document', async (t
   const alias = await request(`${m.url}/state.json`, { headers: auth });
   assert.equal(alias.status, 200);
   assert.deepEqual(Object.keys(alias.body).sort(), Object.keys(s).sort());
-  assert.deepEqual(alias.body.frameworks[0].tasks, s.frameworks[0].tasks);
+  assert.deepEqual(alias.body.frameworks.find((x: any) => x.id === c.frameworkId).tasks, f.tasks);
   assert.deepEqual(alias.body.slaves.map((x: any) => x.id), [agent.id]);
   assert.equal((await request(`${m.url}/master/health`, { headers: auth })).status, 200);
 });

@@ -459,7 +459,7 @@ function readApp(p: Problems, input: Record<string, unknown>, base: string): App
 
   const extra: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(input)) {
-    if (!KNOWN_FIELDS.has(k) && !RUNTIME_FIELDS.has(k)) extra[k] = structuredClone(v);
+    if (given(v) && !KNOWN_FIELDS.has(k) && !RUNTIME_FIELDS.has(k)) extra[k] = structuredClone(v);
   }
 
   const app: AppDefinition = {
