@@ -239,8 +239,10 @@ export function probeHttp(secure: boolean, port: number, p: string, timeoutMs: n
       done({ ok: false, detail: (err as Error).message });
       return () => undefined;
     }
-    // Node waits past 1xx for the final response; Marathon's ignoreHttp1xx takes the 1xx as the answer.
-    req.on('information', (info) => verdict(info.statusCode));
+    // Without ignoreHttp1xx an interim 1xx (100, 102, 103) is not the answer: the final status is.
+    req.on('information', (info) => {
+      if (ignore1xx) verdict(info.statusCode);
+    });
     req.on('upgrade', (res, socket) => {
       socket.destroy();
       verdict(res.statusCode ?? 101);

@@ -259,15 +259,15 @@ export class OfferPool {
         continue;
       }
       let g = tracker.firstGroupFailure(offer);
-      if (g >= 0) {
+      while (g >= 0) {
         // A GROUP_BY may be waiting for a value that only offers too small for this app
         // have; such values must not block the others (Marathon never counts them at all).
         let check = liveness.get(g);
         if (!check) liveness.set(g, (check = new EmptyValueCheck(tracker, g)));
-        if (check.forgetDead((j) => this.usable(j, need, tracker), (v) => this.valuesOf(tracker.groupField(g)).get(v) ?? [])) {
-          release([g]);
-          g = tracker.firstGroupFailure(offer);
-        }
+        const field = tracker.groupField(g);
+        if (!check.forgetDead((j) => this.usable(j, need, tracker), (v) => this.valuesOf(field).get(v) ?? [])) break;
+        release([g]);
+        g = tracker.firstGroupFailure(offer);
       }
       if (g >= 0) {
         const value = fieldValue(offer, tracker.groupField(g))!;

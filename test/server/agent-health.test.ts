@@ -3,9 +3,11 @@
 // Check runs are counted through the agent's `healthCheck` event, never by sleeping.
 
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -196,6 +198,59 @@ describe('agent health checks', () => {
     assert.deepEqual(master.states('in-grace'), ['TASK_STARTING', 'TASK_RUNNING'], 'still running, no health update, no kill');
     master.send({ type: 'kill', taskId: 'in-grace' });
     await master.waitForStatus('in-grace', 'TASK_KILLED', from);
+  });
+
+  it('ignoreHttp1xx takes an interim 1xx as healthy; the task is healthy only when all its checks pass', async () => {
+    const port = await freePort();
+    const from = master.messages.length;
+    // Answers every request with 102 Processing and never with a final status.
+    const server = `node -e "require('http').createServer((q,s)=>s.writeProcessing()).listen(process.env.PORT0)"`;
+    const spec = launchSpec('http-1xx', server, {
+      resources: { cpus: 0.1, mem: 128, disk: 0, ports: [[port, port]] },
+      healthChecks: [
+        check({ protocol: 'HTTP', path: '/', ignoreHttp1xx: true, gracePeriodSeconds: 600, maxConsecutiveFailures: 1 }),
+        check({ protocol: 'HTTP', path: '/', timeoutSeconds: 0.3, gracePeriodSeconds: 600, maxConsecutiveFailures: 1 }),
+      ],
+    });
+    const passes = checkRuns(agent, 'http-1xx', 2, (e) => e.index === 0 && e.ok);
+    const timeouts = checkRuns(agent, 'http-1xx', 2, (e) => e.index === 1 && e.detail === 'timed out after 0.3 s');
+    master.send({ type: 'launch', task: spec });
+    const ok = await passes;
+    assert.equal(ok[0]!.detail, 'HTTP 102');
+    const failed = await timeouts;
+    assert.ok(failed.every((r) => !r.ok && r.ignored && r.healthy === undefined), 'the other check has not passed yet');
+    assert.deepEqual(healthUpdates(master, 'http-1xx', from), [], 'one passing check of two: no verdict');
+    master.send({ type: 'kill', taskId: 'http-1xx' });
+    await master.waitForStatus('http-1xx', 'TASK_KILLED', from);
+  });
+
+  it('HTTPS: checks a server with a self-signed certificate without verifying it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'yagura-health-tls-'));
+    try {
+      chmodSync(dir, 0o755);
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '1', '-subj', '/CN=yagura-test'], {
+        cwd: dir,
+        stdio: 'ignore',
+      });
+      // The task user (nobody under root) reads them.
+      for (const f of ['key.pem', 'cert.pem']) chmodSync(path.join(dir, f), 0o644);
+      const port = await freePort();
+      const from = master.messages.length;
+      const server = `node -e "const f=require('fs');require('https').createServer({key:f.readFileSync(process.env.KEY),cert:f.readFileSync(process.env.CERT)},(q,s)=>s.end()).listen(process.env.PORT0)"`;
+      master.send({
+        type: 'launch',
+        task: launchSpec('https-ok', server, {
+          env: { KEY: path.join(dir, 'key.pem'), CERT: path.join(dir, 'cert.pem') },
+          resources: { cpus: 0.1, mem: 128, disk: 0, ports: [[port, port]] },
+          healthChecks: [check({ protocol: 'HTTPS', path: '/', gracePeriodSeconds: 60, maxConsecutiveFailures: 3 })],
+        }),
+      });
+      await waitForHealth(master, 'https-ok', true, from);
+      master.send({ type: 'kill', taskId: 'https-ok' });
+      await master.waitForStatus('https-ok', 'TASK_KILLED', from);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('TCP: a listening port is healthy, a closed one unhealthy; maxConsecutiveFailures 0 never kills', async () => {

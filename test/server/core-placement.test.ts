@@ -370,7 +370,9 @@ function referencePlace(offers: PlacementOffer[], req: InstanceRequest, existing
   const rules = req.constraints.filter((x) => x.operator !== 'GROUP_BY');
   const groupBys = req.constraints.filter((x) => x.operator === 'GROUP_BY');
   for (let n = 0; n < count; n++) {
-    const usable = offers.map((o, i) => need(i).fits && checkConstraints(rules, o, placed).length === 0);
+    const usable = offers.map(
+      (o, i) => need(i).fits && (req.requires ?? []).every((x) => o.capabilities?.includes(x)) && checkConstraints(rules, o, placed).length === 0,
+    );
     // Values an instance could still go to, GROUP_BY aside; as placeInstances documents.
     const known = new Map<string, Set<string>>();
     for (const g of groupBys) {

@@ -10,6 +10,8 @@ export interface InstanceInfo {
   counted: boolean;
   /** Unreachable for longer than expungeAfterSeconds: kill and forget. */
   expunge: boolean;
+  /** A kill was asked for and the task has not ended yet. */
+  killing?: boolean;
   /** ms since epoch; killSelection orders by it. */
   createdAt: number;
 }
@@ -40,7 +42,7 @@ export function converge(instances: InstanceInfo[], target: number, version: str
   let launch = 0;
   if (counted.length < target) launch = target - counted.length;
   else if (counted.length > target) kill.push(...pickVictims(counted, counted.length - target, selection));
-  const done = launch === 0 && kill.length === 0 && counted.every((i) => i.ready && i.version === version);
+  const done = launch === 0 && kill.length === 0 && counted.every((i) => i.ready && i.version === version) && !instances.some((i) => i.killing);
   return { launch, kill, done };
 }
 
@@ -89,7 +91,8 @@ export function rollingRestart(
     kill.push(...pickVictims(oldLeft, 1, 'OLDEST_FIRST'));
     launch = 0;
   }
-  const done = old.length === 0 && fresh.length === target && fresh.every((i) => i.ready) && kill.length === 0 && launch === 0;
+  // done once the old instances are really gone, not just asked to go
+  const done = old.length === 0 && fresh.length === target && fresh.every((i) => i.ready) && kill.length === 0 && launch === 0 && !instances.some((i) => i.killing);
   return { launch, kill, done };
 }
 

@@ -354,7 +354,8 @@ export class ServicesFramework implements SchedulerConnection {
   private decide(action: DeploymentActionName, appId: string, to: AppDefinition | null, tasks: TaskView[], now: number): Decision {
     const app = this.apps.get(appId);
     if (action === 'StopApplication' || !to || !app) {
-      return stopAll(tasks.filter((t) => !isTerminal(t.state)).map((t) => this.info(t, app, now)).filter((i) => !this.killing.has(i.taskId)));
+      // done only when every instance has really ended; kill() ignores repeats
+      return stopAll(tasks.filter((t) => !isTerminal(t.state)).map((t) => this.info(t, app, now)));
     }
     const instances = this.instances(app, tasks, now);
     if (action === 'RestartApplication') {
@@ -398,6 +399,7 @@ export class ServicesFramework implements SchedulerConnection {
       ready: t.state === 'TASK_RUNNING' && (!checked || t.healthy === true),
       counted: !inactive && !this.killing.has(t.id) && t.state !== 'TASK_KILLING',
       expunge: expunge && !this.killing.has(t.id),
+      killing: this.killing.has(t.id) || t.state === 'TASK_KILLING',
       createdAt: t.createdAt,
     };
   }
