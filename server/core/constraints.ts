@@ -400,13 +400,14 @@ export class ConstraintTracker {
   }
 
   /**
-   * The first refusing constraint other than GROUP_BY, or -1. Every other operator is
-   * monotone within a placement round (counts only grow), so such a refusal is final, while a
-   * GROUP_BY refusal may lift when other values catch up.
+   * The first constraint that refuses `agent` for good, or -1. Counts only grow while
+   * instances are placed, so every operator's refusal is final except GROUP_BY's over a value
+   * the agent has: that one lifts when the other values catch up.
    */
   firstFinalFailure(agent: PlacedOn): number {
     for (let i = 0; i < this.compiled.length; i++) {
-      if (this.compiled[i].group === null && !this.passes(i, agent)) return i;
+      const k = this.compiled[i];
+      if (k.group === null ? !this.passes(i, agent) : fieldValue(agent, k.fc.field) === undefined) return i;
     }
     return -1;
   }

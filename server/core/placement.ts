@@ -242,6 +242,15 @@ export class OfferPool {
       }
     };
     const liveness = new Map<number, EmptyValueCheck>();
+    /** Forget the GROUP_BY's empty values that no offer can serve; true if its least-used count rose. */
+    const forgetDead = (g: number): boolean => {
+      let check = liveness.get(g);
+      if (!check) liveness.set(g, (check = new EmptyValueCheck(tracker, g)));
+      const values = this.valuesOf(tracker.groupField(g));
+      if (!check.forgetDead((j) => this.usable(j, need, tracker), (v) => values.get(v) ?? [])) return false;
+      release([g]);
+      return true;
+    };
 
     while (result.placements.length < count && size > 0) {
       const i = pop();
@@ -258,17 +267,10 @@ export class OfferPool {
         decline(i);
         continue;
       }
+      // A GROUP_BY may be waiting for a value that only offers unusable for this app have;
+      // such values must not hold the others back (Marathon does not count them at all).
       let g = tracker.firstGroupFailure(offer);
-      while (g >= 0) {
-        // A GROUP_BY may be waiting for a value that only offers too small for this app
-        // have; such values must not block the others (Marathon never counts them at all).
-        let check = liveness.get(g);
-        if (!check) liveness.set(g, (check = new EmptyValueCheck(tracker, g)));
-        const field = tracker.groupField(g);
-        if (!check.forgetDead((j) => this.usable(j, need, tracker), (v) => this.valuesOf(field).get(v) ?? [])) break;
-        release([g]);
-        g = tracker.firstGroupFailure(offer);
-      }
+      while (g >= 0 && forgetDead(g)) g = tracker.firstGroupFailure(offer);
       if (g >= 0) {
         const value = fieldValue(offer, tracker.groupField(g))!;
         let byValue = waiting.get(g);
@@ -286,6 +288,8 @@ export class OfferPool {
       here[i] = onHost;
       push(i);
       if (raised.length > 0) release(raised);
+      // This placement may have used up the last room of an empty value someone waits for.
+      for (const [wg, byValue] of waiting) if (byValue.size > 0) forgetDead(wg);
     }
 
     for (const byValue of waiting.values()) for (const list of byValue.values()) for (const i of list) decline(i);

@@ -355,7 +355,7 @@ describe('agent health checks across a restart', () => {
         }),
       });
       await waitForHealth(master, 'rec', true);
-      const graceSeconds = 2;
+      const graceSeconds = 1;
       const closed = await freePort();
       const firstRun = checkRuns(agent, 'rec-grace', 1);
       master.send({

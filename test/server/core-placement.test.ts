@@ -367,8 +367,9 @@ function referencePlace(offers: PlacementOffer[], req: InstanceRequest, existing
       containsResources(left[i], res(req.cpus, req.mem, req.disk, ports.map((p): Range => [p, p])));
     return { ports, fits };
   };
-  const rules = req.constraints.filter((x) => x.operator !== 'GROUP_BY');
   const groupBys = req.constraints.filter((x) => x.operator === 'GROUP_BY');
+  // GROUP_BY's own refusal is the only one that can lift; one for a missing attribute cannot.
+  const rules = [...req.constraints.filter((x) => x.operator !== 'GROUP_BY'), ...groupBys.map((g) => c(g.field, 'LIKE', '[\\s\\S]*'))];
   for (let n = 0; n < count; n++) {
     const usable = offers.map(
       (o, i) => need(i).fits && (req.requires ?? []).every((x) => o.capabilities?.includes(x)) && checkConstraints(rules, o, placed).length === 0,

@@ -204,6 +204,20 @@ describe('dependencyOrder', () => {
     ]);
   });
 
+  it('apps of the tree outside the ordered set are satisfied dependencies', () => {
+    const root = group({
+      id: '/',
+      groups: [
+        { id: 'db', apps: [{ id: 'pg', cmd: 'postgres' }] },
+        { id: 'web', dependencies: ['/db'], apps: [{ id: 'a', cmd: 'x', dependencies: ['/db/pg'] }, { id: 'b', cmd: 'x', dependencies: ['a'] }] },
+      ],
+    });
+    // Only /web is being deployed; /db/pg already runs.
+    const r = dependencyOrder(root.groups[1]!.apps, [root]);
+    assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+    assert.deepEqual(r.order, [['/web/a'], ['/web/b']]);
+  });
+
   it('a dependency on an existing empty group is satisfied', () => {
     const g = group({ id: '/p', apps: [{ id: 'a', cmd: 'x', dependencies: ['empty'] }], groups: [{ id: 'empty' }] });
     const r = dependencyOrder(flattenApps(g), [g]);

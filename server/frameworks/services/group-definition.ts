@@ -152,8 +152,9 @@ export type DependencyOrderResult = { ok: true; order: string[][] } | { ok: fals
  * Start order of `apps`: waves of app ids, each wave depending only on earlier ones.
  *
  * A dependency on an app id is that app; on a group id, every app of `apps` inside that group.
- * A group's own dependencies apply to every app in it. A dependency on a group that exists in
- * `groups` but holds none of `apps` is satisfied; one that names nothing is an error.
+ * A group's own dependencies apply to every app in it. A dependency on an app or group that
+ * exists in `groups` but is not (and holds none) of `apps` is satisfied, so passing the whole
+ * root group with only the apps being deployed works; one that names nothing is an error.
  *
  * Error paths point into `groups` when the app (or group dependency) is found there: relative
  * to the group itself when one group is given, under /groups/k when several are. Apps found in
@@ -180,10 +181,12 @@ export function dependencyOrder(apps: AppDefinition[], groups: GroupDefinition[]
     ids.add(a.id);
   });
 
+  // An app or group of `groups` that holds none of `apps` is outside this ordering: already
+  // running, or deployed separately. Depending on it is satisfied, not an error.
   const resolve = (dep: string): string[] | undefined => {
     if (ids.has(dep)) return [dep];
     const inside = [...ids].filter((id) => isAncestor(dep, id));
-    if (inside.length > 0 || groupAt.has(dep)) return inside;
+    if (inside.length > 0 || groupAt.has(dep) || appAt.has(dep)) return inside;
     return undefined;
   };
 

@@ -11,7 +11,7 @@ import { subtractResources } from '../../core/resources.js';
 import type { Master } from '../../master/master.js';
 import type { Logger, Offer, SchedulerConnection, TaskLaunch, TaskStatus } from '../../master/types.js';
 import { isScaleOnly, toHealthCheckSpecs, type AppDefinition } from './app-definition.js';
-import { dependencyOrder } from './group-definition.js';
+import { dependencyOrder, type GroupDefinition } from './group-definition.js';
 import { backoffDelaySeconds, converge, rollingRestart, stopAll, type Decision, type InstanceInfo, type KillSelection } from './rollout.js';
 
 export const SERVICES_FRAMEWORK_ID = 'yagura-services';
@@ -529,18 +529,17 @@ export class ServicesFramework implements SchedulerConnection {
     const starting = Object.entries(targets).filter(([, t]) => t.to).map(([, t]) => t.to!);
     const stopping = Object.entries(targets).filter(([, t]) => !t.to).map(([id]) => id);
     const steps: DeploymentView['steps'] = [];
+    // dependencies on apps outside this deployment are already met; on a group, mean its apps
+    const tree = treeOf([...[...this.apps.values()].map((a) => a.def), ...starting]);
     if (stopping.length) {
       // dependents stop before what they depend on
-      const defs = stopping.map((id) => this.apps.get(id)!.def);
-      const order = dependencyOrder(defs.map((d) => ({ ...d, dependencies: d.dependencies.filter((x) => stopping.includes(x)) })));
+      const order = dependencyOrder(stopping.map((id) => this.apps.get(id)!.def), [tree]);
       const waves = order.ok ? order.order : [stopping];
       for (const wave of [...waves].reverse()) steps.push(wave.map((app) => ({ action: 'StopApplication' as const, app })));
     }
     if (starting.length) {
-      // an app waits for the apps it depends on, when those are part of this deployment
-      const ids = new Set(starting.map((d) => d.id));
-      const order = dependencyOrder(starting.map((d) => ({ ...d, dependencies: d.dependencies.filter((x) => ids.has(x)) })));
-      const waves = order.ok ? order.order : [[...ids]];
+      const order = dependencyOrder(starting, [tree]);
+      const waves = order.ok ? order.order : [starting.map((d) => d.id)];
       for (const wave of waves) steps.push(wave.map((app) => ({ action: actionOf(targets[app]!), app })));
     }
     return steps;
@@ -669,4 +668,22 @@ export class ServicesFramework implements SchedulerConnection {
       this.master.publish({ kind: 'service', op: 'patch', id: v.id, data: patch as Partial<ServiceView> });
     }
   }
+}
+
+/** The group tree implied by app ids (/a/b/app sits in group /a/b), last definition of an id wins. */
+function treeOf(apps: AppDefinition[]): GroupDefinition {
+  const root: GroupDefinition = { id: '/', apps: [], groups: [], dependencies: [] };
+  const groups = new Map<string, GroupDefinition>([['/', root]]);
+  const groupFor = (id: string): GroupDefinition => {
+    const existing = groups.get(id);
+    if (existing) return existing;
+    const parentId = id.slice(0, id.lastIndexOf('/')) || '/';
+    const g: GroupDefinition = { id, apps: [], groups: [], dependencies: [] };
+    groups.set(id, g);
+    groupFor(parentId).groups.push(g);
+    return g;
+  };
+  const byId = new Map(apps.map((a) => [a.id, a]));
+  for (const a of byId.values()) groupFor(a.id.slice(0, a.id.lastIndexOf('/')) || '/').apps.push(a);
+  return root;
 }

@@ -1,0 +1,60 @@
+// Helpers for services tests: real in-process agents and Marathon app definitions.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent } from '../../server/agent/agent.js';
+import { normalizeApp, type AppDefinition } from '../../server/frameworks/services/app-definition.js';
+import type { Resources } from '../../protocol/types.js';
+import { startMaster, type TestMaster } from './cluster.js';
+import type { BuildOptions } from '../../server/app.js';
+
+export function app(json: Record<string, unknown>): AppDefinition {
+  const r = normalizeApp(json);
+  if (!r.ok) throw new Error(`invalid app in test: ${JSON.stringify(r.errors)}`);
+  return r.app;
+}
+
+export interface ServicesCluster {
+  m: TestMaster;
+  dir: string;
+  agents: Map<string, Agent>;
+  addAgent(hostname: string, opts?: { attributes?: Record<string, string>; resources?: Partial<Resources> }): Promise<Agent>;
+  dispose(): Promise<void>;
+}
+
+export async function servicesCluster(opts: Partial<BuildOptions> = {}, dir = mkdtempSync(join(tmpdir(), 'yagura-svc-'))): Promise<ServicesCluster> {
+  const m = await startMaster({
+    dataDir: join(dir, 'master'),
+    master: { allocationIntervalMs: 50, heartbeatIntervalMs: 200, maxMissedHeartbeats: 3, ...opts.master },
+    servicesTickMs: 100,
+    ...opts,
+  });
+  const agents = new Map<string, Agent>();
+  return {
+    m,
+    dir,
+    agents,
+    async addAgent(hostname, o = {}) {
+      const a = new Agent({
+        masterUrl: m.url,
+        secret: m.agentSecret,
+        workDir: join(dir, `agent-${hostname}`),
+        hostname,
+        attributes: o.attributes ?? {},
+        resources: { cpus: 4, mem: 2048, disk: 1000, ports: [[31000, 31200]], ...o.resources },
+        reconnectMinMs: 100,
+        reconnectMaxMs: 300,
+        logger: () => {},
+      });
+      await a.start();
+      agents.set(hostname, a);
+      return a;
+    },
+    async dispose() {
+      for (const a of agents.values()) await a.shutdown().catch(() => {});
+      await m.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
