@@ -12,6 +12,7 @@ import { attachSockets } from './api/sockets.js';
 import { registerStatic } from './api/static.js';
 import { StreamHub, type StreamOptions } from './api/stream.js';
 import { registerMesosApis } from './api/mesos/index.js';
+import { registerMarathonApi } from './api/marathon/index.js';
 import { Master, type MasterOptions } from './master/master.js';
 import { ServicesFramework } from './frameworks/services/services.js';
 import type { Logger } from './master/types.js';
@@ -86,9 +87,10 @@ export async function build(opts: BuildOptions): Promise<Yagura> {
   const allowedOrigins = opts.allowedOrigins ?? [];
   const http = createHttp({ master, auth, allowedOrigins, log, ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}) });
   registerMesosApis(http, { master });
+  const marathon = registerMarathonApi(http, { master, services });
   await registerStatic(http, opts.distDir ?? join(ROOT, 'dist'));
   const hub = new StreamHub(master, auth, opts.stream);
-  const sockets = attachSockets(http.server, { master, auth, hub, agentSecret, allowedOrigins, log });
+  const sockets = attachSockets(http.server, { master, auth, hub, agentSecret, allowedOrigins, log, serviceUpgrade: marathon.upgrade });
   master.start();
   await services.start();
 

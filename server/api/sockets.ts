@@ -22,6 +22,8 @@ export interface SocketDeps {
   /** Origins allowed besides the server's own. */
   allowedOrigins: string[];
   log: (level: 'info' | 'warn' | 'error', msg: string) => void;
+  /** Upgrades under /service/ (the reverse proxy), after the same origin and token checks. */
+  serviceUpgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 function reject(socket: Duplex, status: number, message: string): void {
@@ -75,6 +77,13 @@ export function attachSockets(server: Server, deps: SocketDeps): { close(): void
         return;
       }
       agentWss.handleUpgrade(req, socket, head, (ws) => agentLink(ws, deps));
+      return;
+    }
+    if (path.startsWith('/service/') && deps.serviceUpgrade) {
+      if (!originAllowed(req, deps.allowedOrigins)) return reject(socket, 403, `origin ${req.headers.origin} is not allowed`);
+      // the first message belongs to the service, so the token must come with the upgrade
+      if (!deps.auth.verify(tokenFromProtocols(req) ?? Auth.tokenFromHeader(req.headers.authorization))) return reject(socket, 401, 'missing or wrong token');
+      deps.serviceUpgrade(req, socket, head);
       return;
     }
     const tail = /^\/files\/tasks\/([^/]+)\/tail$/.exec(path);

@@ -246,8 +246,14 @@ export class ConstraintTracker {
   readonly constraints: readonly Constraint[];
   private readonly compiled: Compiled[];
   private readonly fields = new Map<string, FieldCounts>();
-  /** Indexes into `compiled` of GROUP_BY constraints. */
+  /** Indexes of the GROUP_BY constraints. */
   readonly groupBys: number[] = [];
+  /**
+   * Indexes of the constraints that look at the agent alone (LIKE, UNLIKE, IS, CLUSTER with a
+   * value): their answer per field value holds for the whole round, so placement can filter
+   * the offers by value once instead of one by one.
+   */
+  readonly statics: number[] = [];
 
   /**
    * `knownValues(field)`: values the app could spread over (those of current offers); the
@@ -271,6 +277,7 @@ export class ConstraintTracker {
         group = { known: new Set(), hist: new Map(), min: 0, groups };
         this.groupBys.push(index);
       }
+      if (isRegex || c.operator === 'IS' || (c.operator === 'CLUSTER' && c.value !== undefined && c.value !== '')) this.statics.push(index);
       return { constraint: c, index, fc, regex, memo: isRegex ? new Map() : null, limit, group };
     });
     for (const agent of existing) this.count(agent);
@@ -356,15 +363,20 @@ export class ConstraintTracker {
     return out;
   }
 
-  groupField(groupIndex: number): string {
-    return this.compiled[groupIndex].fc.field;
+  /** The field of the constraint at `index`. */
+  fieldOf(index: number): string {
+    return this.compiled[index].constraint.field;
   }
 
   /** Whether the constraint at `index` accepts one more instance on `agent`. */
   passes(index: number, agent: PlacedOn): boolean {
+    return this.passesValue(index, fieldValue(agent, this.compiled[index].constraint.field));
+  }
+
+  /** `passes` for an agent whose constraint field has value `v`. */
+  passesValue(index: number, v: string | undefined): boolean {
     const k = this.compiled[index];
     const c = k.constraint;
-    const v = fieldValue(agent, c.field);
     // Marathon: a missing attribute fails every operator but UNLIKE.
     if (v === undefined) return c.operator === 'UNLIKE';
     switch (c.operator) {

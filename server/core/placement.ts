@@ -127,8 +127,7 @@ export class OfferPool {
   /** Max-heap of offer indexes by (score, lower index first), and each index's position. */
   private readonly heap: Int32Array;
   private readonly pos: Int32Array;
-  /** field → value → offers with it; built on the first GROUP_BY on that field. */
-  private readonly valueIndex = new Map<string, Map<string, number[]>>();
+  private readonly fieldIndex = new Map<string, FieldIndex>();
 
   constructor(offers: readonly PlacementOffer[]) {
     const n = offers.length;
@@ -183,43 +182,11 @@ export class OfferPool {
     const n = this.offers.length;
     if (count === 0 || n === 0) return result;
 
-    const tracker = new ConstraintTracker(req.constraints, existing, (field) => this.valuesOf(field).keys());
+    const tracker = new ConstraintTracker(req.constraints, existing, (field) => this.indexOf(field).byValue.keys());
     const perHost = new Map<string, number>();
     for (const p of existing) perHost.set(p.hostname, (perHost.get(p.hostname) ?? 0) + 1);
-
-    // The call's own ranking: a copy of the pool's heap (valid as is, since every offer starts
-    // at "0 instances here") re-ordered lazily: an offer whose host gained instances since it
-    // was ranked is ranked again when it reaches the top, as its rank can only have got worse.
-    const heap = this.heap.slice();
     const here = new Int32Array(n);
-    let size = n;
-    const better = (a: number, b: number): boolean =>
-      here[a] !== here[b] ? here[a] < here[b] : this.score[a] !== this.score[b] ? this.score[a] > this.score[b] : a < b;
-    const push = (i: number): void => {
-      let k = size++;
-      while (k > 0) {
-        const parent = (k - 1) >> 1;
-        if (!better(i, heap[parent])) break;
-        heap[k] = heap[parent];
-        k = parent;
-      }
-      heap[k] = i;
-    };
-    const pop = (): number => {
-      const top = heap[0];
-      const last = heap[--size];
-      let k = 0;
-      for (;;) {
-        let child = 2 * k + 1;
-        if (child >= size) break;
-        if (child + 1 < size && better(heap[child + 1], heap[child])) child++;
-        if (!better(heap[child], last)) break;
-        heap[k] = heap[child];
-        k = child;
-      }
-      if (size > 0) heap[k] = last;
-      return top;
-    };
+    const { frontier, partition } = this.frontier(tracker, need, here);
 
     const declined = new Map<number, DeclineReason[]>();
     const decline = (i: number): void => {
@@ -232,12 +199,12 @@ export class OfferPool {
       for (const g of groups) {
         const byValue = waiting.get(g);
         if (!byValue) continue;
-        const field = tracker.groupField(g);
+        const field = tracker.fieldOf(g);
         const min = tracker.groupMin(g);
         for (const [value, list] of byValue) {
           if (tracker.countOf(field, value) > min) continue;
           byValue.delete(value);
-          for (const i of list) push(i);
+          for (const i of list) frontier.push(i);
         }
       }
     };
@@ -246,20 +213,37 @@ export class OfferPool {
     const forgetDead = (g: number): boolean => {
       let check = liveness.get(g);
       if (!check) liveness.set(g, (check = new EmptyValueCheck(tracker, g)));
-      const values = this.valuesOf(tracker.groupField(g));
-      if (!check.forgetDead((j) => this.usable(j, need, tracker), (v) => values.get(v) ?? [])) return false;
-      release([g]);
-      return true;
+      const index = this.indexOf(tracker.fieldOf(g));
+      const found = check.forgetDead(
+        (j) => this.usable(j, need, tracker),
+        (v) => index.offers[index.byValue.get(v) ?? -1] ?? [],
+      );
+      if (found) release([g]);
+      return found;
+    };
+    /** Best offer of the values the partitioning GROUP_BY accepts now, or -1. */
+    const next = (): number => {
+      if (partition === null) return frontier.sizes[0] > 0 ? frontier.pop(0) : -1;
+      for (;;) {
+        let best = -1;
+        for (let h = 0; h < partition.values.length; h++) {
+          if (frontier.sizes[h] === 0 || !tracker.passesValue(partition.group, partition.values[h])) continue;
+          if (best < 0 || frontier.better(frontier.top(h), frontier.top(best))) best = h;
+        }
+        if (best >= 0) return frontier.pop(best);
+        if (!forgetDead(partition.group)) return -1;
+      }
     };
 
-    while (result.placements.length < count && size > 0) {
-      const i = pop();
+    while (result.placements.length < count) {
+      const i = next();
+      if (i < 0) break;
       const offer = this.offers[i];
       if (perHost.size > 0) {
         const onHost = perHost.get(offer.hostname) ?? 0;
         if (onHost > here[i]) {
           here[i] = onHost;
-          push(i);
+          frontier.push(i);
           continue;
         }
       }
@@ -272,7 +256,7 @@ export class OfferPool {
       let g = tracker.firstGroupFailure(offer);
       while (g >= 0 && forgetDead(g)) g = tracker.firstGroupFailure(offer);
       if (g >= 0) {
-        const value = fieldValue(offer, tracker.groupField(g))!;
+        const value = fieldValue(offer, tracker.fieldOf(g))!;
         let byValue = waiting.get(g);
         if (!byValue) waiting.set(g, (byValue = new Map()));
         const list = byValue.get(value);
@@ -286,13 +270,18 @@ export class OfferPool {
       const onHost = (perHost.get(offer.hostname) ?? 0) + 1;
       perHost.set(offer.hostname, onHost);
       here[i] = onHost;
-      push(i);
+      frontier.push(i);
       if (raised.length > 0) release(raised);
       // This placement may have used up the last room of an empty value someone waits for.
       for (const [wg, byValue] of waiting) if (byValue.size > 0) forgetDead(wg);
     }
 
-    for (const byValue of waiting.values()) for (const list of byValue.values()) for (const i of list) decline(i);
+    if (result.placements.length < count) {
+      // Short of count, every offer has been judged (or ruled out before ranking): say why each failed.
+      for (let i = 0; i < n; i++) if (!declined.has(i)) decline(i);
+    } else {
+      for (const byValue of waiting.values()) for (const list of byValue.values()) for (const i of list) decline(i);
+    }
     for (const i of [...declined.keys()].sort((a, b) => a - b)) {
       const reasons = declined.get(i)!;
       const offer = this.offers[i];
@@ -302,18 +291,73 @@ export class OfferPool {
     return result;
   }
 
-  private valuesOf(field: string): Map<string, number[]> {
-    let index = this.valueIndex.get(field);
+  /**
+   * The call's ranking. Offers that a constraint on the agent alone (LIKE, UNLIKE, IS,
+   * CLUSTER with a value) or a missing capability rules out are left out up front, judged
+   * once per field value rather than once per offer. With a GROUP_BY over few values, one
+   * heap per value; else one heap, copied from the pool's when nothing was left out.
+   */
+  private frontier(tracker: ConstraintTracker, need: Need, here: Int32Array): { frontier: Frontier; partition: Partition | null } {
+    const n = this.offers.length;
+    let partition: Partition | null = null;
+    let ids: Int32Array | null = null;
+    for (const g of tracker.groupBys) {
+      const index = this.indexOf(tracker.fieldOf(g));
+      if (index.values.length <= PARTITION_MAX) {
+        partition = { group: g, values: index.values };
+        ids = index.ids;
+        break;
+      }
+    }
+    const statics = tracker.statics;
+    if (partition === null && statics.length === 0 && need.requires.length === 0) {
+      return { frontier: new Frontier([this.heap.slice()], [n], null, here, this.score), partition };
+    }
+    let passed: Uint8Array | null = null;
+    if (statics.length > 0) {
+      passed = new Uint8Array(n);
+      for (const s of statics) {
+        const index = this.indexOf(tracker.fieldOf(s));
+        index.values.forEach((v, k) => {
+          if (tracker.passesValue(s, v)) for (const i of index.offers[k]) passed![i]++;
+        });
+        if (tracker.passesValue(s, undefined)) for (const i of index.missing) passed[i]++;
+      }
+    }
+    const lists: number[][] = partition === null ? [[]] : partition.values.map(() => []);
+    for (let i = 0; i < n; i++) {
+      if (passed !== null && passed[i] !== statics.length) continue;
+      if (!hasCapabilities(this.offers[i], need.requires)) continue;
+      const h = ids === null ? 0 : ids[i];
+      if (h >= 0) lists[h].push(i);
+    }
+    return { frontier: Frontier.build(lists, ids, here, this.score), partition };
+  }
+
+  /** field → its values and the offers with each; built on first use, values never change. */
+  private indexOf(field: string): FieldIndex {
+    let index = this.fieldIndex.get(field);
     if (!index) {
-      index = new Map();
-      this.offers.forEach((offer, i) => {
-        const v = fieldValue(offer, field);
-        if (v === undefined) return;
-        const list = index!.get(v);
-        if (list) list.push(i);
-        else index!.set(v, [i]);
-      });
-      this.valueIndex.set(field, index);
+      const n = this.offers.length;
+      index = { values: [], byValue: new Map(), offers: [], missing: [], ids: new Int32Array(n) };
+      for (let i = 0; i < n; i++) {
+        const v = fieldValue(this.offers[i], field);
+        if (v === undefined) {
+          index.ids[i] = -1;
+          index.missing.push(i);
+          continue;
+        }
+        let k = index.byValue.get(v);
+        if (k === undefined) {
+          k = index.values.length;
+          index.byValue.set(v, k);
+          index.values.push(v);
+          index.offers.push([]);
+        }
+        index.ids[i] = k;
+        index.offers[k].push(i);
+      }
+      this.fieldIndex.set(field, index);
     }
     return index;
   }
@@ -413,6 +457,106 @@ export class OfferPool {
   }
 }
 
+/** Where the offers of one field's values are. */
+interface FieldIndex {
+  values: string[];
+  byValue: Map<string, number>;
+  /** value id → offers with that value, in offer order. */
+  offers: number[][];
+  /** Offers without the field. */
+  missing: number[];
+  /** offer → value id, -1 without the field. */
+  ids: Int32Array;
+}
+
+/** A GROUP_BY whose values each get their own heap. */
+interface Partition {
+  group: number;
+  values: readonly string[];
+}
+
+/**
+ * More values than this and a GROUP_BY is served from the one heap: choosing among the
+ * values' heaps costs a look at each value per pick. 32 covers zones, regions and racks of
+ * a small site.
+ */
+const PARTITION_MAX = 32;
+
+/**
+ * The call's ranking: best first by (instances of the app on the agent, free cpus+mem, offer
+ * order), in one heap or one heap per value of a GROUP_BY field. An offer only ever returns to
+ * its own heap, so each heap's capacity is the offers it started with.
+ */
+class Frontier {
+  constructor(
+    private readonly heaps: Int32Array[],
+    readonly sizes: number[],
+    /** offer → its heap; null with one heap. */
+    private readonly heapOf: Int32Array | null,
+    private readonly here: Int32Array,
+    private readonly score: Float64Array,
+  ) {}
+
+  /** Heaps from lists of offers (ranked on free resources alone: nothing is placed yet). */
+  static build(lists: number[][], heapOf: Int32Array | null, here: Int32Array, score: Float64Array): Frontier {
+    const f = new Frontier(
+      lists.map((l) => Int32Array.from(l)),
+      lists.map((l) => l.length),
+      heapOf,
+      here,
+      score,
+    );
+    f.heaps.forEach((heap, h) => {
+      for (let k = (f.sizes[h] >> 1) - 1; k >= 0; k--) f.siftDown(heap, f.sizes[h], k, heap[k]);
+    });
+    return f;
+  }
+
+  better(a: number, b: number): boolean {
+    const here = this.here;
+    if (here[a] !== here[b]) return here[a] < here[b];
+    const score = this.score;
+    return score[a] !== score[b] ? score[a] > score[b] : a < b;
+  }
+
+  top(h: number): number {
+    return this.heaps[h][0];
+  }
+
+  push(i: number): void {
+    const h = this.heapOf === null ? 0 : this.heapOf[i];
+    const heap = this.heaps[h];
+    let k = this.sizes[h]++;
+    while (k > 0) {
+      const parent = (k - 1) >> 1;
+      if (!this.better(i, heap[parent])) break;
+      heap[k] = heap[parent];
+      k = parent;
+    }
+    heap[k] = i;
+  }
+
+  pop(h: number): number {
+    const heap = this.heaps[h];
+    const top = heap[0];
+    const size = --this.sizes[h];
+    if (size > 0) this.siftDown(heap, size, 0, heap[size]);
+    return top;
+  }
+
+  private siftDown(heap: Int32Array, size: number, k: number, item: number): void {
+    for (;;) {
+      let child = 2 * k + 1;
+      if (child >= size) break;
+      if (child + 1 < size && this.better(heap[child + 1], heap[child])) child++;
+      if (!this.better(heap[child], item)) break;
+      heap[k] = heap[child];
+      k = child;
+    }
+    heap[k] = item;
+  }
+}
+
 /**
  * Keeps a GROUP_BY from waiting on empty values no offer can serve: walks the values with no
  * instances and forgets those whose every offer is unusable. Each offer is ruled out at most
@@ -433,7 +577,7 @@ class EmptyValueCheck {
   /** Returns whether the GROUP_BY's least-used count went up. */
   forgetDead(usable: (offer: number) => boolean, offersWith: (value: string) => readonly number[]): boolean {
     const t = this.tracker;
-    const field = t.groupField(this.group);
+    const field = t.fieldOf(this.group);
     let raised = false;
     while (t.groupMin(this.group) === 0) {
       this.queue ??= t.emptyValues(this.group);

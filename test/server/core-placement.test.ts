@@ -226,17 +226,23 @@ describe('placement: constraints and capabilities', () => {
     assert.deepEqual(hosts(placeInstances(offers, request(), [], 4).placements), ['a1', 'a2', 'b1', 'a1'], 'without it, the fourth fits');
   });
 
-  it('LIKE on rack declines the other racks with UnfulfilledConstraint', () => {
+  it('LIKE on rack: only matching racks; short of count, the others are declined with UnfulfilledConstraint', () => {
     const offers = [offer('a', res(8, 8192), { rack: 'r10' }), offer('b', res(2, 2048), { rack: 'r1' }), offer('c', res(8, 8192))];
-    const r = placeInstances(offers, request({ constraints: [c('rack', 'LIKE', 'r[1-3]')] }), [], 2);
-    assert.deepEqual(hosts(r.placements), ['b', 'b']);
+    const req = request({ constraints: [c('rack', 'LIKE', 'r[1-3]')] });
+    const enough = placeInstances(offers, req, [], 2);
+    assert.deepEqual(hosts(enough.placements), ['b', 'b']);
+    assert.deepEqual(enough.declined, [], 'count reached: offers never needed are not judged');
+    const short = placeInstances(offers, req, [], 3);
+    assert.deepEqual(hosts(short.placements), ['b', 'b']);
     assert.deepEqual(
-      r.declined.map((d) => [d.offerId, d.reasons]),
+      short.declined.map((d) => [d.offerId, d.reasons]),
       [
         ['o-a', ['UnfulfilledConstraint']],
+        ['o-b', ['InsufficientCpus']],
         ['o-c', ['UnfulfilledConstraint']],
       ],
     );
+    assert.deepEqual(short.reasonCounts, { UnfulfilledConstraint: 2, InsufficientCpus: 1 });
   });
 
   it('CLUSTER without a value keeps every instance on the first one’s rack', () => {

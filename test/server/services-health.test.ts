@@ -50,7 +50,7 @@ describe('a health-checked service', { timeout: 180_000 }, () => {
 
   it('holds a rolling update whose new version never becomes healthy, keeping the old instances', async () => {
     const before = live().map((t) => t.id).sort();
-    const broken = await c.m.services.deploy([{ id: '/web', to: webApp(2, { healthChecks: [check('/no-such-path', { gracePeriodSeconds: 60 })] }) }]);
+    const broken = await c.m.services.deploy([{ id: '/web', to: webApp(2, { healthChecks: [check('/unhealthy', { gracePeriodSeconds: 60 })] }) }]);
     // the new instances start but never turn healthy; the old ones must stay
     await waitFor(() => live().filter((t) => t.labels[APP_VERSION_LABEL] === broken.version && t.state === 'TASK_RUNNING').length === 2, 30_000, 'new instances running');
     await new Promise((r) => setTimeout(r, 3000));

@@ -31,18 +31,24 @@ export async function servicesCluster(opts: Partial<BuildOptions> = {}, dir = mk
     ...opts,
   });
   const agents = new Map<string, Agent>();
+  // agents share this machine's ports: each hostname gets its own range
+  const portBase = new Map<string, number>();
   return {
     m,
     dir,
     agents,
     async addAgent(hostname, o = {}) {
+      const base = (h: string) => {
+        if (!portBase.has(h)) portBase.set(h, 31000 + portBase.size * 200);
+        return portBase.get(h)!;
+      };
       const a = new Agent({
         masterUrl: m.url,
         secret: m.agentSecret,
         workDir: join(dir, `agent-${hostname}`),
         hostname,
         attributes: o.attributes ?? {},
-        resources: { cpus: 4, mem: 2048, disk: 1000, ports: [[31000, 31200]], ...o.resources },
+        resources: { cpus: 4, mem: 2048, disk: 1000, ports: [[base(hostname), base(hostname) + 199]], ...o.resources },
         reconnectMinMs: 100,
         reconnectMaxMs: 300,
         logger: () => {},

@@ -16,6 +16,7 @@ import { backoffDelaySeconds, converge, rollingRestart, stopAll, type Decision, 
 
 export const SERVICES_FRAMEWORK_ID = 'yagura-services';
 export const APP_ID_LABEL = 'YAGURA_APP_ID';
+/** The version of the app's configuration the instance runs (Marathon's lastConfigChangeAt). */
 export const APP_VERSION_LABEL = 'YAGURA_APP_VERSION';
 
 const APPS = 'service_apps';
@@ -123,8 +124,8 @@ export class ServicesFramework implements SchedulerConnection {
     const app = this.apps.get(appId);
     if (app && (status.state === 'TASK_FAILED' || status.state === 'TASK_FINISHED' || status.state === 'TASK_ERROR')) {
       const version = status.labels?.[APP_VERSION_LABEL] ?? '';
-      // a failure of an old version says nothing about the new one
-      if (version === app.def.version) {
+      // a failure of an old configuration says nothing about the new one
+      if (version === app.versionInfo.lastConfigChangeAt) {
         const failures = app.backoff.failures + 1;
         const delay = backoffDelaySeconds(failures, app.def.backoffSeconds, app.def.backoffFactor, app.def.maxLaunchDelaySeconds);
         app.backoff = { failures, delayUntil: this.now() + delay * 1000 };
@@ -344,7 +345,7 @@ export class ServicesFramework implements SchedulerConnection {
     }
     for (const app of this.apps.values()) {
       if (driven.has(app.def.id)) continue;
-      const decision = converge(this.instances(app, byApp.get(app.def.id) ?? [], now), app.def.instances, app.def.version!, app.def.killSelection as KillSelection);
+      const decision = converge(this.instances(app, byApp.get(app.def.id) ?? [], now), app.def.instances, app.versionInfo.lastConfigChangeAt, app.def.killSelection as KillSelection);
       this.carryOut(app.def.id, decision, wants);
     }
     this.launch(wants, now);
@@ -357,11 +358,13 @@ export class ServicesFramework implements SchedulerConnection {
       // done only when every instance has really ended; kill() ignores repeats
       return stopAll(tasks.filter((t) => !isTerminal(t.state)).map((t) => this.info(t, app, now)));
     }
+    // instances carry the version of their configuration: a scale changes the app's version only
     const instances = this.instances(app, tasks, now);
+    const config = app.versionInfo.lastConfigChangeAt;
     if (action === 'RestartApplication') {
-      return rollingRestart(instances, to.instances, to.version!, to.upgradeStrategy, to.killSelection as KillSelection);
+      return rollingRestart(instances, to.instances, config, to.upgradeStrategy, to.killSelection as KillSelection);
     }
-    return converge(instances, to.instances, to.version!, to.killSelection as KillSelection);
+    return converge(instances, to.instances, config, to.killSelection as KillSelection);
   }
 
   private carryOut(appId: string, decision: Decision, wants: Map<string, number>): void {
@@ -514,7 +517,7 @@ export class ServicesFramework implements SchedulerConnection {
       agentId,
       resources,
       command: { ...command, ...(def.user ? { user: def.user } : {}) },
-      labels: { ...def.labels, [APP_ID_LABEL]: def.id, [APP_VERSION_LABEL]: def.version! },
+      labels: { ...def.labels, [APP_ID_LABEL]: def.id, [APP_VERSION_LABEL]: app.versionInfo.lastConfigChangeAt },
       ...(grace !== undefined && grace !== null ? { killGracePeriodMs: grace * 1000 } : {}),
       healthChecks: toHealthCheckSpecs(def),
     };
