@@ -10,6 +10,7 @@ import { Auth, AGENT_SECRET_FILE, newSecret, secretFile } from './api/auth.js';
 import { createHttp } from './api/http.js';
 import { attachSockets } from './api/sockets.js';
 import { registerStatic } from './api/static.js';
+import { registerArtifacts } from './api/artifacts.js';
 import { StreamHub, type StreamOptions } from './api/stream.js';
 import { registerMesosApis } from './api/mesos/index.js';
 import { registerMarathonApi } from './api/marathon/index.js';
@@ -38,6 +39,8 @@ export interface BuildOptions {
   log?: Logger;
   /** How often the services framework re-evaluates time-based rules (backoff, unreachable). */
   servicesTickMs?: number;
+  /** Read-only directories served from the artifact store under /artifacts/<prefix>/. */
+  artifactMounts?: Record<string, string>;
 }
 
 export interface Yagura {
@@ -85,8 +88,9 @@ export async function build(opts: BuildOptions): Promise<Yagura> {
   });
   const services = new ServicesFramework({ master, log, ...(opts.servicesTickMs !== undefined ? { tickMs: opts.servicesTickMs } : {}) });
   const allowedOrigins = opts.allowedOrigins ?? [];
-  const http = createHttp({ master, auth, allowedOrigins, log, ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}) });
+  const http = createHttp({ master, auth, agentSecret, allowedOrigins, log, ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}) });
   registerMesosApis(http, { master });
+  await registerArtifacts(http, { dir: join(opts.dataDir, 'artifacts'), ...(opts.artifactMounts ? { mounts: opts.artifactMounts } : {}) });
   const marathon = registerMarathonApi(http, { master, services });
   await registerStatic(http, opts.distDir ?? join(ROOT, 'dist'));
   const hub = new StreamHub(master, auth, opts.stream);

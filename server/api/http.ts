@@ -4,7 +4,7 @@
 
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Master } from '../master/master.js';
-import { Auth, type Principal } from './auth.js';
+import { Auth, sameSecret, type Principal } from './auth.js';
 import { ApiError, badRequest, forbidden, isRecord } from './errors.js';
 import { originAllowed } from './sockets.js';
 
@@ -14,6 +14,8 @@ declare module 'fastify' {
     public?: boolean;
     /** A viewer may call this non-GET route; the handler checks what the call does. */
     viewerMay?: boolean;
+    /** Agents may read this route with their shared secret (artifact downloads). */
+    agentMay?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -29,11 +31,14 @@ export interface RouteEntry {
   url: string;
   public: boolean;
   viewerMay: boolean;
+  agentMay: boolean;
 }
 
 export interface HttpDeps {
   master: Master;
   auth: Auth;
+  /** Accepted as a read-only credential on routes that declare `agentMay`. */
+  agentSecret?: string;
   allowedOrigins: string[];
   bodyLimit?: number;
   log: (level: 'info' | 'warn' | 'error', msg: string) => void;
@@ -53,7 +58,7 @@ export function createHttp(deps: HttpDeps): FastifyInstance {
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (r) => {
     for (const method of Array.isArray(r.method) ? r.method : [r.method]) {
-      routeTable.push({ method, url: r.url, public: r.config?.public === true, viewerMay: r.config?.viewerMay === true });
+      routeTable.push({ method, url: r.url, public: r.config?.public === true, viewerMay: r.config?.viewerMay === true, agentMay: r.config?.agentMay === true });
     }
   });
 
@@ -90,7 +95,11 @@ export function createHttp(deps: HttpDeps): FastifyInstance {
     if (!SAFE_METHODS.has(req.method) && !originAllowed(req.raw, deps.allowedOrigins)) {
       throw forbidden(`cross-origin request from ${req.headers.origin} refused`);
     }
-    const principal = deps.auth.verify(Auth.tokenFromHeader(req.headers.authorization));
+    const token = Auth.tokenFromHeader(req.headers.authorization);
+    let principal = deps.auth.verify(token);
+    if (!principal && config?.agentMay && token && deps.agentSecret && sameSecret(token, deps.agentSecret)) {
+      principal = { role: 'viewer', name: 'agent' };
+    }
     if (!principal) throw new ApiError(401, 'authentication required: send Authorization: Bearer <token>');
     req.principal = principal;
     if (principal.role !== 'admin' && !SAFE_METHODS.has(req.method) && !config?.viewerMay) {
