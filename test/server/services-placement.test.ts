@@ -30,13 +30,22 @@ describe('services on several agents', { timeout: 120_000 }, () => {
     await c.m.services.deploy([{ id: '/uniq', to: { ...before, instances: 4 } }]);
     const view = await waitFor(() => {
       const v = c!.m.services.serviceView('/uniq');
-      return v?.waiting?.includes('UnfulfilledConstraint') && v;
+      return v?.waiting?.includes('the placement constraints rule it out') && v;
     }, 10_000, 'a waiting reason');
     assert.equal(view.status, 'Deploying');
     assert.equal(running(c, '/uniq').length, 3, 'never two on one host');
     const q = c.m.services.queueEntries().find((e) => e.appId === '/uniq');
     assert.equal(q?.count, 1);
     assert.ok((q?.reasons.UnfulfilledConstraint ?? 0) > 0);
+  });
+
+  it('keeps a Docker app waiting with a clear reason when no agent offers Docker', async () => {
+    c = await servicesCluster();
+    await c.addAgent('plain');
+    await c.m.services.deploy([{ id: '/boxed', to: app({ id: '/boxed', instances: 1, cpus: 0.1, mem: 32, container: { type: 'DOCKER', docker: { image: 'nginx:1.27' } } }) }]);
+    const v = await waitFor(() => c!.m.services.serviceView('/boxed')?.waiting?.includes('container runtime') && c!.m.services.serviceView('/boxed'), 10_000, 'the waiting reason');
+    assert.match(v.waiting!, /no agent offers the container runtime it needs \(e\.g\. Docker\)/);
+    assert.equal(c.m.services.tasksOf('/boxed').length, 0, 'nothing launched');
   });
 
   it('spreads GROUP_BY zone evenly', async () => {

@@ -24,6 +24,16 @@ const VERSIONS = 'service_app_versions';
 const DEPLOYMENTS = 'service_deployments';
 const MAX_VERSIONS = 50;
 
+/** What a decline reason means to an operator. */
+const REASON_TEXT: Record<string, string> = {
+  InsufficientCpus: 'not enough free cpus',
+  InsufficientMemory: 'not enough free memory',
+  InsufficientDisk: 'not enough free disk',
+  InsufficientPorts: 'the required ports are not free',
+  UnfulfilledConstraint: 'the placement constraints rule it out',
+  UnfulfilledCapability: 'no agent offers the container runtime it needs (e.g. Docker)',
+};
+
 export interface AppRecord {
   def: AppDefinition;
   versionInfo: { lastScalingAt: string; lastConfigChangeAt: string };
@@ -207,7 +217,11 @@ export class ServicesFramework implements SchedulerConnection {
    * Apply a set of app changes as one deployment (to: null removes an app). Apps held by a
    * running deployment are a 409 unless `force`, which cancels those deployments first.
    */
-  async deploy(changes: Array<{ id: string; to: AppDefinition | null }>, opts: { force?: boolean } = {}): Promise<DeploymentView> {
+  async deploy(
+    changes: Array<{ id: string; to: AppDefinition | null }>,
+    /** groupDependencies: group id → the apps or groups every app in it waits for (Marathon group `dependencies`). */
+    opts: { force?: boolean; groupDependencies?: Record<string, string[]> } = {},
+  ): Promise<DeploymentView> {
     const now = this.now();
     const busy = new Set<string>();
     for (const c of changes) for (const d of this.deployments.values()) if (c.id in d.targets && d.view.status === 'running') busy.add(d.view.id);
@@ -225,7 +239,7 @@ export class ServicesFramework implements SchedulerConnection {
       if (!current && !c.to) throw notFound(`App '${c.id}' does not exist`);
       targets[c.id] = { from: current, to: c.to ? { ...c.to, version } : null };
     }
-    const steps = this.plan(targets);
+    const steps = this.plan(targets, opts.groupDependencies);
     const view: DeploymentView = {
       id: randomUUID(),
       version,
@@ -526,14 +540,14 @@ export class ServicesFramework implements SchedulerConnection {
   // -------------------------------------------------------------------------------------------
   // Deployments
 
-  private plan(targets: DeploymentRecord['targets']): DeploymentView['steps'] {
+  private plan(targets: DeploymentRecord['targets'], groupDependencies: Record<string, string[]> = {}): DeploymentView['steps'] {
     const actionOf = (t: { from: AppDefinition | null; to: AppDefinition | null }): DeploymentActionName =>
       !t.to ? 'StopApplication' : !t.from ? 'StartApplication' : isScaleOnly(t.from, t.to) ? 'ScaleApplication' : 'RestartApplication';
     const starting = Object.entries(targets).filter(([, t]) => t.to).map(([, t]) => t.to!);
     const stopping = Object.entries(targets).filter(([, t]) => !t.to).map(([id]) => id);
     const steps: DeploymentView['steps'] = [];
     // dependencies on apps outside this deployment are already met; on a group, mean its apps
-    const tree = treeOf([...[...this.apps.values()].map((a) => a.def), ...starting]);
+    const tree = treeOf([...[...this.apps.values()].map((a) => a.def), ...starting], groupDependencies);
     if (stopping.length) {
       // dependents stop before what they depend on
       const order = dependencyOrder(stopping.map((id) => this.apps.get(id)!.def), [tree]);
@@ -626,7 +640,7 @@ export class ServicesFramework implements SchedulerConnection {
     const waiting = delayed
       ? `delayed until ${new Date(app.backoff.delayUntil).toISOString()} after ${app.backoff.failures} failed launch(es)`
       : queued && queued.offersProcessed > 0 && reasons.length
-        ? `waiting: no agent can take it (${reasons.map(([r, n]) => `${r} ×${n}`).join(', ')})`
+        ? `waiting: no agent can take it — ${reasons.map(([r, n]) => `${REASON_TEXT[r] ?? r} (${n} offer${n === 1 ? '' : 's'})`).join('; ')}`
         : queued
           ? 'waiting for offers'
           : undefined;
@@ -674,14 +688,14 @@ export class ServicesFramework implements SchedulerConnection {
 }
 
 /** The group tree implied by app ids (/a/b/app sits in group /a/b), last definition of an id wins. */
-function treeOf(apps: AppDefinition[]): GroupDefinition {
-  const root: GroupDefinition = { id: '/', apps: [], groups: [], dependencies: [] };
+function treeOf(apps: AppDefinition[], groupDependencies: Record<string, string[]> = {}): GroupDefinition {
+  const root: GroupDefinition = { id: '/', apps: [], groups: [], dependencies: [...(groupDependencies['/'] ?? [])] };
   const groups = new Map<string, GroupDefinition>([['/', root]]);
   const groupFor = (id: string): GroupDefinition => {
     const existing = groups.get(id);
     if (existing) return existing;
     const parentId = id.slice(0, id.lastIndexOf('/')) || '/';
-    const g: GroupDefinition = { id, apps: [], groups: [], dependencies: [] };
+    const g: GroupDefinition = { id, apps: [], groups: [], dependencies: [...(groupDependencies[id] ?? [])] };
     groups.set(id, g);
     groupFor(parentId).groups.push(g);
     return g;
