@@ -4,9 +4,11 @@
 import { cpus, totalmem } from 'node:os';
 import { runAllocatorBench, type BenchResult } from './allocator.bench.js';
 import { runLaunchBench } from './launch.bench.js';
+import { runPlacementBench } from './placement.bench.js';
 
 const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['allocator', runAllocatorBench],
+  ['placement', runPlacementBench],
   ['launch', runLaunchBench],
 ];
 

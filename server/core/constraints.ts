@@ -226,7 +226,6 @@ interface GroupState {
 
 interface Compiled {
   constraint: Constraint;
-  index: number;
   fc: FieldCounts;
   /** For LIKE / UNLIKE: the full-match regex; null when the value is missing or does not compile. */
   regex: RegExp | null;
@@ -246,6 +245,8 @@ export class ConstraintTracker {
   readonly constraints: readonly Constraint[];
   private readonly compiled: Compiled[];
   private readonly fields = new Map<string, FieldCounts>();
+  /** The fields whose counts some constraint reads (not LIKE, UNLIKE, IS, CLUSTER with a value). */
+  private readonly counted: FieldCounts[] = [];
   /** Indexes of the GROUP_BY constraints. */
   readonly groupBys: number[] = [];
   /**
@@ -277,8 +278,12 @@ export class ConstraintTracker {
         group = { known: new Set(), hist: new Map(), min: 0, groups };
         this.groupBys.push(index);
       }
-      if (isRegex || c.operator === 'IS' || (c.operator === 'CLUSTER' && c.value !== undefined && c.value !== '')) this.statics.push(index);
-      return { constraint: c, index, fc, regex, memo: isRegex ? new Map() : null, limit, group };
+      if (isRegex || c.operator === 'IS' || (c.operator === 'CLUSTER' && c.value !== undefined && c.value !== '')) {
+        this.statics.push(index);
+      } else if (!this.counted.includes(fc)) {
+        this.counted.push(fc);
+      }
+      return { constraint: c, fc, regex, memo: isRegex ? new Map() : null, limit, group };
     });
     for (const agent of existing) this.count(agent);
     for (const gi of this.groupBys) {
@@ -293,7 +298,7 @@ export class ConstraintTracker {
   }
 
   private count(agent: PlacedOn): void {
-    for (const fc of this.fields.values()) {
+    for (const fc of this.counted) {
       const v = fieldValue(agent, fc.field);
       if (v === undefined) continue;
       fc.counts.set(v, (fc.counts.get(v) ?? 0) + 1);

@@ -1,15 +1,19 @@
 // Placement of service instances onto offers. Pure, no I/O.
 //
-// A pipeline in the manner of Nomad's scheduler: offers come out of a ranking (fewest
-// instances of this app on the agent, then most free cpus+mem), and each goes through the
-// feasibility filters (capabilities, resources, ports, constraints) when it reaches the top.
-// Filtering lazily is what keeps a call cheap: an app that wants 5 instances from 10,000
-// offers looks at about 5 of them, not 10,000.
+// A pipeline in the manner of Nomad's scheduler (feasible.go, then rank.go), in three steps:
+//  1. Filter by value: offers that a constraint on the agent alone (LIKE, UNLIKE, IS, CLUSTER
+//     with a value) or a missing capability rules out never enter the ranking. The answer per
+//     field value holds for the whole call, so 10,000 offers on 250 racks cost 250 regex tests.
+//  2. Rank: fewest instances of this app on the agent, then most free cpus+mem, then offer
+//     order. With a GROUP_BY over few values, one ranking per value.
+//  3. Check lazily: an offer goes through resources, ports and the counting constraints
+//     (UNIQUE, MAX_PER, CLUSTER, GROUP_BY) only when it reaches the top, so an app that wants
+//     5 instances from 10,000 offers looks at about 5 of them.
 //
-// A refusal is final for the rest of the call except a GROUP_BY one: resources only shrink
-// and UNIQUE / MAX_PER / CLUSTER / LIKE / UNLIKE / IS only get stricter as instances are
-// added, but GROUP_BY accepts a value again once the other values catch up. So an offer
-// refused by GROUP_BY is set aside under its value and ranked again when that happens.
+// A refusal in step 3 is final for the rest of the call except a GROUP_BY one: resources only
+// shrink and UNIQUE / MAX_PER / CLUSTER only get stricter as instances are added, but GROUP_BY
+// accepts a value again once the other values catch up. So an offer refused by GROUP_BY is
+// set aside under its value and ranked again when that happens.
 
 import type { Range, Resources } from '../../protocol/types.js';
 import { ConstraintTracker, fieldValue, type Constraint, type PlacedOn } from './constraints.js';
@@ -105,12 +109,14 @@ interface Need {
 
 /**
  * The offers of one cycle, shared by every app placed in that cycle: what one app takes is
- * gone for the next. Keeps the offers ranked by free cpus+mem across calls, so a call copies
- * that order instead of sorting 10,000 offers again.
+ * gone for the next. The pool keeps the offers ranked by free resources across calls (one
+ * ranking per "view": the offers an app's LIKE / UNLIKE / IS / CLUSTER-with-value
+ * constraints and capabilities leave, split by its GROUP_BY field), so a call copies a
+ * ranking instead of filtering and sorting every offer again.
  */
 export class OfferPool {
   private readonly offers: readonly PlacementOffer[];
-  private readonly byId = new Map<string, number>();
+  private byId: Map<string, number> | null = null;
   // Remaining resources per offer, scalars in integer thousandths (resources.ts' milli).
   private readonly cpus: Float64Array;
   private readonly mem: Float64Array;
@@ -124,10 +130,17 @@ export class OfferPool {
   private readonly score: Float64Array;
   private readonly cpuWeight: number;
   private readonly memWeight: number;
-  /** Max-heap of offer indexes by (score, lower index first), and each index's position. */
-  private readonly heap: Int32Array;
-  private readonly pos: Int32Array;
   private readonly fieldIndex = new Map<string, FieldIndex>();
+  /** Rankings kept current as resources are taken, by view key. */
+  private readonly views = new Map<string, Heaps>();
+  private readonly viewList: Heaps[] = [];
+  /** All zeros: views rank as if no offer's agent had instances yet. */
+  private readonly noneHere: Int32Array;
+  // Per-call scratch, reused: calls do not overlap.
+  private readonly here: Int32Array;
+  private readonly scratch: Int32Array;
+  private readonly scratchHere: Int32Array;
+  private readonly scratchScore: Float64Array;
 
   constructor(offers: readonly PlacementOffer[]) {
     const n = offers.length;
@@ -145,26 +158,30 @@ export class OfferPool {
       this.cpus[i] = Math.max(0, toMilli(r.cpus));
       this.mem[i] = Math.max(0, toMilli(r.mem));
       this.disk[i] = Math.max(0, toMilli(r.disk));
-      this.ports[i] = normalizeRanges(r.ports);
+      // Shared with the offer when already normalized: ranges are replaced, never edited.
+      this.ports[i] = isNormalized(r.ports) ? r.ports : normalizeRanges(r.ports);
       this.portCount[i] = rangesSize(this.ports[i]);
       if (this.cpus[i] > maxCpus) maxCpus = this.cpus[i];
       if (this.mem[i] > maxMem) maxMem = this.mem[i];
-      if (!this.byId.has(offers[i].offerId)) this.byId.set(offers[i].offerId, i);
     }
     this.cpuWeight = maxCpus > 0 ? 1 / maxCpus : 0;
     this.memWeight = maxMem > 0 ? 1 / maxMem : 0;
     for (let i = 0; i < n; i++) this.score[i] = this.cpus[i] * this.cpuWeight + this.mem[i] * this.memWeight;
-    this.heap = new Int32Array(n);
-    this.pos = new Int32Array(n);
-    for (let i = 0; i < n; i++) {
-      this.heap[i] = i;
-      this.pos[i] = i;
-    }
-    for (let k = (n >> 1) - 1; k >= 0; k--) this.siftDownGlobal(k);
+    this.noneHere = new Int32Array(n);
+    this.here = new Int32Array(n);
+    this.scratch = new Int32Array(n);
+    this.scratchHere = new Int32Array(n);
+    this.scratchScore = new Float64Array(n);
   }
 
   /** What is left of an offer after the placements so far; undefined for an unknown id. */
   remaining(offerId: string): Resources | undefined {
+    if (this.byId === null) {
+      this.byId = new Map();
+      this.offers.forEach((o, i) => {
+        if (!this.byId!.has(o.offerId)) this.byId!.set(o.offerId, i);
+      });
+    }
     const i = this.byId.get(offerId);
     if (i === undefined) return undefined;
     return {
@@ -185,8 +202,16 @@ export class OfferPool {
     const tracker = new ConstraintTracker(req.constraints, existing, (field) => this.indexOf(field).byValue.keys());
     const perHost = new Map<string, number>();
     for (const p of existing) perHost.set(p.hostname, (perHost.get(p.hostname) ?? 0) + 1);
-    const here = new Int32Array(n);
-    const { frontier, partition } = this.frontier(tracker, need, here);
+    // here[i]: instances of this app on offer i's agent when i was last ranked; 0 for most.
+    const here = this.here;
+    const touched: number[] = [];
+    const rank = (i: number, onHost: number): void => {
+      if (here[i] === 0) touched.push(i);
+      here[i] = onHost;
+    };
+    const view = this.view(tracker, need);
+    const frontier = view.copy(this.scratch, this.scratchHere, this.scratchScore, here);
+    const partition = view.values === null ? -1 : tracker.groupBys.find((g) => tracker.fieldOf(g) === view.field)!;
 
     const declined = new Map<number, DeclineReason[]>();
     const decline = (i: number): void => {
@@ -221,59 +246,65 @@ export class OfferPool {
       if (found) release([g]);
       return found;
     };
-    /** Best offer of the values the partitioning GROUP_BY accepts now, or -1. */
+    /** The best offer left, from the values the partitioning GROUP_BY accepts now; -1 when none. */
     const next = (): number => {
-      if (partition === null) return frontier.sizes[0] > 0 ? frontier.pop(0) : -1;
+      if (partition < 0) return frontier.len[0] > 0 ? frontier.pop(0) : -1;
+      const values = view.values!;
       for (;;) {
         let best = -1;
-        for (let h = 0; h < partition.values.length; h++) {
-          if (frontier.sizes[h] === 0 || !tracker.passesValue(partition.group, partition.values[h])) continue;
-          if (best < 0 || frontier.better(frontier.top(h), frontier.top(best))) best = h;
+        for (let h = 0; h < values.length; h++) {
+          if (frontier.len[h] === 0 || !tracker.passesValue(partition, values[h])) continue;
+          if (best < 0 || frontier.betterTop(h, best)) best = h;
         }
         if (best >= 0) return frontier.pop(best);
-        if (!forgetDead(partition.group)) return -1;
+        if (!forgetDead(partition)) return -1;
       }
     };
 
-    while (result.placements.length < count) {
-      const i = next();
-      if (i < 0) break;
-      const offer = this.offers[i];
-      if (perHost.size > 0) {
-        const onHost = perHost.get(offer.hostname) ?? 0;
-        if (onHost > here[i]) {
-          here[i] = onHost;
-          frontier.push(i);
+    try {
+      while (result.placements.length < count) {
+        const i = next();
+        if (i < 0) break;
+        const offer = this.offers[i];
+        if (perHost.size > 0) {
+          // Ranked when its host had fewer instances: rank it again (it can only drop).
+          const onHost = perHost.get(offer.hostname) ?? 0;
+          if (onHost > here[i]) {
+            rank(i, onHost);
+            frontier.push(i);
+            continue;
+          }
+        }
+        if (!this.usable(i, need, tracker)) {
+          decline(i);
           continue;
         }
+        // A GROUP_BY may be waiting for a value that only offers unusable for this app have;
+        // such values must not hold the others back (Marathon does not count them at all).
+        let g = tracker.firstGroupFailure(offer);
+        while (g >= 0 && forgetDead(g)) g = tracker.firstGroupFailure(offer);
+        if (g >= 0) {
+          const value = fieldValue(offer, tracker.fieldOf(g))!;
+          let byValue = waiting.get(g);
+          if (!byValue) waiting.set(g, (byValue = new Map()));
+          const list = byValue.get(value);
+          if (list) list.push(i);
+          else byValue.set(value, [i]);
+          continue;
+        }
+        result.placements.push(this.take(i, need));
+        declined.delete(i);
+        const raised = tracker.add(offer);
+        const onHost = (perHost.get(offer.hostname) ?? 0) + 1;
+        perHost.set(offer.hostname, onHost);
+        rank(i, onHost);
+        frontier.push(i);
+        if (raised.length > 0) release(raised);
+        // This placement may have used up the last room of an empty value someone waits for.
+        for (const [wg, byValue] of waiting) if (byValue.size > 0) forgetDead(wg);
       }
-      if (!this.usable(i, need, tracker)) {
-        decline(i);
-        continue;
-      }
-      // A GROUP_BY may be waiting for a value that only offers unusable for this app have;
-      // such values must not hold the others back (Marathon does not count them at all).
-      let g = tracker.firstGroupFailure(offer);
-      while (g >= 0 && forgetDead(g)) g = tracker.firstGroupFailure(offer);
-      if (g >= 0) {
-        const value = fieldValue(offer, tracker.fieldOf(g))!;
-        let byValue = waiting.get(g);
-        if (!byValue) waiting.set(g, (byValue = new Map()));
-        const list = byValue.get(value);
-        if (list) list.push(i);
-        else byValue.set(value, [i]);
-        continue;
-      }
-      result.placements.push(this.take(i, need));
-      declined.delete(i);
-      const raised = tracker.add(offer);
-      const onHost = (perHost.get(offer.hostname) ?? 0) + 1;
-      perHost.set(offer.hostname, onHost);
-      here[i] = onHost;
-      frontier.push(i);
-      if (raised.length > 0) release(raised);
-      // This placement may have used up the last room of an empty value someone waits for.
-      for (const [wg, byValue] of waiting) if (byValue.size > 0) forgetDead(wg);
+    } finally {
+      for (const i of touched) here[i] = 0;
     }
 
     if (result.placements.length < count) {
@@ -292,31 +323,31 @@ export class OfferPool {
   }
 
   /**
-   * The call's ranking. Offers that a constraint on the agent alone (LIKE, UNLIKE, IS,
-   * CLUSTER with a value) or a missing capability rules out are left out up front, judged
-   * once per field value rather than once per offer. With a GROUP_BY over few values, one
-   * heap per value; else one heap, copied from the pool's when nothing was left out.
+   * The ranking this request places from. Offers a constraint on the agent alone (LIKE,
+   * UNLIKE, IS, CLUSTER with a value) or a missing capability rules out are left out, judged
+   * once per field value rather than once per offer. With a GROUP_BY over few values, one heap
+   * per value, so a value that is behind is served from its own heap instead of from under
+   * the offers of values that are ahead. Kept for the pool's next calls, up to MAX_VIEWS.
    */
-  private frontier(tracker: ConstraintTracker, need: Need, here: Int32Array): { frontier: Frontier; partition: Partition | null } {
-    const n = this.offers.length;
-    let partition: Partition | null = null;
-    let ids: Int32Array | null = null;
+  private view(tracker: ConstraintTracker, need: Need): Heaps {
+    let field: string | null = null;
     for (const g of tracker.groupBys) {
-      const index = this.indexOf(tracker.fieldOf(g));
-      if (index.values.length <= PARTITION_MAX) {
-        partition = { group: g, values: index.values };
-        ids = index.ids;
+      const f = tracker.fieldOf(g);
+      if (this.indexOf(f).values.length <= PARTITION_MAX) {
+        field = f;
         break;
       }
     }
-    const statics = tracker.statics;
-    if (partition === null && statics.length === 0 && need.requires.length === 0) {
-      return { frontier: new Frontier([this.heap.slice()], [n], null, here, this.score), partition };
-    }
+    const statics = tracker.statics.map((s) => tracker.constraints[s]);
+    const key = JSON.stringify([field, statics.map((c) => [c.field, c.operator, c.value]), [...need.requires].sort()]);
+    let view = this.views.get(key);
+    if (view) return view;
+
+    const n = this.offers.length;
     let passed: Uint8Array | null = null;
     if (statics.length > 0) {
       passed = new Uint8Array(n);
-      for (const s of statics) {
+      for (const s of tracker.statics) {
         const index = this.indexOf(tracker.fieldOf(s));
         index.values.forEach((v, k) => {
           if (tracker.passesValue(s, v)) for (const i of index.offers[k]) passed![i]++;
@@ -324,14 +355,24 @@ export class OfferPool {
         if (tracker.passesValue(s, undefined)) for (const i of index.missing) passed[i]++;
       }
     }
-    const lists: number[][] = partition === null ? [[]] : partition.values.map(() => []);
+    const index = field === null ? null : this.indexOf(field);
+    const lists: number[][] = index === null ? [[]] : index.values.map(() => []);
+    const filtered = passed !== null || need.requires.length > 0 || index !== null;
+    const heapOf = filtered ? new Int32Array(n).fill(-1) : null;
     for (let i = 0; i < n; i++) {
       if (passed !== null && passed[i] !== statics.length) continue;
       if (!hasCapabilities(this.offers[i], need.requires)) continue;
-      const h = ids === null ? 0 : ids[i];
-      if (h >= 0) lists[h].push(i);
+      const h = index === null ? 0 : index.ids[i];
+      if (h < 0) continue;
+      lists[h].push(i);
+      if (heapOf) heapOf[i] = h;
     }
-    return { frontier: Frontier.build(lists, ids, here, this.score), partition };
+    view = Heaps.build(lists, heapOf, field, index?.values ?? null, this.noneHere, this.score, new Int32Array(n));
+    if (this.views.size < MAX_VIEWS) {
+      this.views.set(key, view);
+      this.viewList.push(view);
+    }
+    return view;
   }
 
   /** field → its values and the offers with each; built on first use, values never change. */
@@ -399,11 +440,11 @@ export class OfferPool {
     this.mem[i] -= need.mem;
     this.disk[i] -= need.disk;
     if (chosen.length > 0) {
-      this.ports[i] = subtractRanges(this.ports[i], chosen.map((p): Range => [p, p]));
+      this.ports[i] = withoutPorts(this.ports[i], chosen);
       this.portCount[i] -= chosen.length;
     }
     this.score[i] = this.cpus[i] * this.cpuWeight + this.mem[i] * this.memWeight;
-    this.siftDownGlobal(this.pos[i]);
+    for (const view of this.viewList) view.lowered(i);
     const offer = this.offers[i];
     return {
       offerId: offer.offerId,
@@ -424,36 +465,16 @@ export class OfferPool {
     if (need.order.length === 0) return [];
     const reserved = need.exact.length > 0 ? new Set(need.exact) : null;
     const free: number[] = [];
-    outer: for (const [begin, end] of this.ports[i]) {
-      for (let p = begin; p <= end; p++) {
-        if (free.length === need.dynamic) break outer;
+    const ranges = this.ports[i];
+    for (let r = 0; r < ranges.length && free.length < need.dynamic; r++) {
+      const end = ranges[r][1];
+      for (let p = ranges[r][0]; p <= end && free.length < need.dynamic; p++) {
         if (reserved === null || !reserved.has(p)) free.push(p);
       }
     }
     if (reserved === null) return free;
     let next = 0;
     return need.order.map((p) => (p === 0 ? free[next++] : p));
-  }
-
-  private siftDownGlobal(k: number): void {
-    const heap = this.heap;
-    const n = heap.length;
-    const item = heap[k];
-    for (;;) {
-      let child = 2 * k + 1;
-      if (child >= n) break;
-      if (child + 1 < n && this.globalBetter(heap[child + 1], heap[child])) child++;
-      if (!this.globalBetter(heap[child], item)) break;
-      heap[k] = heap[child];
-      this.pos[heap[k]] = k;
-      k = child;
-    }
-    heap[k] = item;
-    this.pos[item] = k;
-  }
-
-  private globalBetter(a: number, b: number): boolean {
-    return this.score[a] !== this.score[b] ? this.score[a] > this.score[b] : a < b;
   }
 }
 
@@ -469,91 +490,152 @@ interface FieldIndex {
   ids: Int32Array;
 }
 
-/** A GROUP_BY whose values each get their own heap. */
-interface Partition {
-  group: number;
-  values: readonly string[];
-}
-
 /**
- * More values than this and a GROUP_BY is served from the one heap: choosing among the
- * values' heaps costs a look at each value per pick. 32 covers zones, regions and racks of
- * a small site.
+ * More values than this and a GROUP_BY is served from one heap: choosing among the values'
+ * heaps looks at each value per pick. 32 covers regions, zones and the racks of a small site.
  */
 const PARTITION_MAX = 32;
+/** Views kept current per pool; each costs O(log n) per placement to keep. */
+const MAX_VIEWS = 8;
 
 /**
- * The call's ranking: best first by (instances of the app on the agent, free cpus+mem, offer
- * order), in one heap or one heap per value of a GROUP_BY field. An offer only ever returns to
- * its own heap, so each heap's capacity is the offers it started with.
+ * Offers ranked best first by (instances of the app on the agent, free cpus+mem, offer order),
+ * in one heap or one heap per value of a field, all back to back in one buffer. Each slot
+ * carries a copy of its offer's keys, so a sift reads neighbouring memory rather than two
+ * random places per comparison. An offer only ever goes back to its own heap, so each heap's
+ * room is the offers it started with.
  */
-class Frontier {
+class Heaps {
   constructor(
-    private readonly heaps: Int32Array[],
-    readonly sizes: number[],
-    /** offer → its heap; null with one heap. */
-    private readonly heapOf: Int32Array | null,
+    /** Offer per slot; heap h lives at slots off[h] .. off[h] + len[h]. */
+    readonly buf: Int32Array,
+    readonly hereAt: Int32Array,
+    readonly scoreAt: Float64Array,
+    readonly off: Int32Array,
+    readonly len: Int32Array,
+    /** offer → its heap, -1 when left out; null: every offer, in heap 0. */
+    readonly heapOf: Int32Array | null,
+    /** The field split on and its values, one per heap; null for one heap. */
+    readonly field: string | null,
+    readonly values: readonly string[] | null,
     private readonly here: Int32Array,
     private readonly score: Float64Array,
+    /** offer → its slot, kept only by the pool's views (for `lowered`). */
+    private readonly pos: Int32Array | null,
   ) {}
 
-  /** Heaps from lists of offers (ranked on free resources alone: nothing is placed yet). */
-  static build(lists: number[][], heapOf: Int32Array | null, here: Int32Array, score: Float64Array): Frontier {
-    const f = new Frontier(
-      lists.map((l) => Int32Array.from(l)),
-      lists.map((l) => l.length),
-      heapOf,
-      here,
-      score,
-    );
-    f.heaps.forEach((heap, h) => {
-      for (let k = (f.sizes[h] >> 1) - 1; k >= 0; k--) f.siftDown(heap, f.sizes[h], k, heap[k]);
+  static build(
+    lists: number[][],
+    heapOf: Int32Array | null,
+    field: string | null,
+    values: readonly string[] | null,
+    here: Int32Array,
+    score: Float64Array,
+    pos: Int32Array,
+  ): Heaps {
+    const off = new Int32Array(lists.length);
+    const len = new Int32Array(lists.length);
+    let total = 0;
+    lists.forEach((l, h) => {
+      off[h] = total;
+      len[h] = l.length;
+      total += l.length;
     });
-    return f;
+    const heaps = new Heaps(new Int32Array(total), new Int32Array(total), new Float64Array(total), off, len, heapOf, field, values, here, score, pos);
+    lists.forEach((l, h) => l.forEach((i, k) => heaps.put(off[h] + k, i)));
+    for (let h = 0; h < lists.length; h++) {
+      for (let k = (len[h] >> 1) - 1; k >= 0; k--) heaps.siftDown(off[h], len[h], k, heaps.buf[off[h] + k]);
+    }
+    return heaps;
   }
 
-  better(a: number, b: number): boolean {
-    const here = this.here;
-    if (here[a] !== here[b]) return here[a] < here[b];
-    const score = this.score;
-    return score[a] !== score[b] ? score[a] > score[b] : a < b;
+  /** A working copy for one call in the scratch arrays (at least as long), ranked with `here`. */
+  copy(buf: Int32Array, hereAt: Int32Array, scoreAt: Float64Array, here: Int32Array): Heaps {
+    buf.set(this.buf);
+    hereAt.set(this.hereAt);
+    scoreAt.set(this.scoreAt);
+    return new Heaps(buf, hereAt, scoreAt, this.off, this.len.slice(), this.heapOf, this.field, this.values, here, this.score, null);
   }
 
-  top(h: number): number {
-    return this.heaps[h][0];
+  /** Is the top of heap a better than the top of heap b? */
+  betterTop(a: number, b: number): boolean {
+    return this.before(this.off[a], this.off[b]);
+  }
+
+  pop(h: number): number {
+    const base = this.off[h];
+    const top = this.buf[base];
+    const size = --this.len[h];
+    if (size > 0) this.siftDown(base, size, 0, this.buf[base + size]);
+    return top;
   }
 
   push(i: number): void {
     const h = this.heapOf === null ? 0 : this.heapOf[i];
-    const heap = this.heaps[h];
-    let k = this.sizes[h]++;
+    const base = this.off[h];
+    const ih = this.here[i];
+    const is = this.score[i];
+    let k = this.len[h]++;
     while (k > 0) {
       const parent = (k - 1) >> 1;
-      if (!this.better(i, heap[parent])) break;
-      heap[k] = heap[parent];
+      const p = base + parent;
+      const ph = this.hereAt[p];
+      // i goes above its parent only if strictly better, and by offer order on a full tie.
+      if (ih > ph || (ih === ph && (is < this.scoreAt[p] || (is === this.scoreAt[p] && i > this.buf[p])))) break;
+      this.move(base + k, p);
       k = parent;
     }
-    heap[k] = i;
+    this.put(base + k, i);
   }
 
-  pop(h: number): number {
-    const heap = this.heaps[h];
-    const top = heap[0];
-    const size = --this.sizes[h];
-    if (size > 0) this.siftDown(heap, size, 0, heap[size]);
-    return top;
+  /** Offer i's score went down: move it down its heap. */
+  lowered(i: number): void {
+    const h = this.heapOf === null ? 0 : this.heapOf[i];
+    if (h < 0) return;
+    const base = this.off[h];
+    this.siftDown(base, this.len[h], this.pos![i] - base, i);
   }
 
-  private siftDown(heap: Int32Array, size: number, k: number, item: number): void {
+  /** Slot p ranks before slot q. */
+  private before(p: number, q: number): boolean {
+    const hp = this.hereAt[p];
+    const hq = this.hereAt[q];
+    if (hp !== hq) return hp < hq;
+    const sp = this.scoreAt[p];
+    const sq = this.scoreAt[q];
+    return sp !== sq ? sp > sq : this.buf[p] < this.buf[q];
+  }
+
+  private siftDown(base: number, size: number, k: number, item: number): void {
+    const ih = this.here[item];
+    const is = this.score[item];
     for (;;) {
       let child = 2 * k + 1;
       if (child >= size) break;
-      if (child + 1 < size && this.better(heap[child + 1], heap[child])) child++;
-      if (!this.better(heap[child], item)) break;
-      heap[k] = heap[child];
+      if (child + 1 < size && this.before(base + child + 1, base + child)) child++;
+      const c = base + child;
+      const ch = this.hereAt[c];
+      // Stop when the item ranks before its best child.
+      if (ih < ch || (ih === ch && (is > this.scoreAt[c] || (is === this.scoreAt[c] && item < this.buf[c])))) break;
+      this.move(base + k, c);
       k = child;
     }
-    heap[k] = item;
+    this.put(base + k, item);
+  }
+
+  private move(to: number, from: number): void {
+    const i = this.buf[from];
+    this.buf[to] = i;
+    this.hereAt[to] = this.hereAt[from];
+    this.scoreAt[to] = this.scoreAt[from];
+    if (this.pos !== null) this.pos[i] = to;
+  }
+
+  private put(at: number, i: number): void {
+    this.buf[at] = i;
+    this.hereAt[at] = this.here[i];
+    this.scoreAt[at] = this.score[i];
+    if (this.pos !== null) this.pos[i] = at;
   }
 }
 
@@ -641,4 +723,28 @@ function checkRequest(req: InstanceRequest, count: number): Need {
     exactClash: new Set(exact).size !== exact.length,
     requires: req.requires ?? [],
   };
+}
+
+/** Sorted, non-overlapping, non-adjacent: what normalizeRanges returns. */
+function isNormalized(ranges: readonly Range[]): boolean {
+  for (let k = 0; k < ranges.length; k++) {
+    const [begin, end] = ranges[k];
+    if (!(begin <= end) || (k > 0 && begin <= ranges[k - 1][1] + 1)) return false;
+  }
+  return true;
+}
+
+/** `ranges` (normalized) without `ports` (all within it), as fresh arrays. */
+function withoutPorts(ranges: readonly Range[], ports: readonly number[]): Range[] {
+  if (ports.length > 1) return subtractRanges(ranges, ports.map((p): Range => [p, p]));
+  const p = ports[0];
+  const out: Range[] = [];
+  for (const [begin, end] of ranges) {
+    if (p < begin || p > end) out.push([begin, end]);
+    else {
+      if (begin < p) out.push([begin, p - 1]);
+      if (p < end) out.push([p + 1, end]);
+    }
+  }
+  return out;
 }

@@ -353,10 +353,27 @@ function prng(seed: number): () => number {
   };
 }
 
-function referencePlace(offers: PlacementOffer[], req: InstanceRequest, existing: PlacedOn[], count: number): Array<[string, number[]]> {
-  const left = offers.map((o) => ({ ...o.resources, ports: o.resources.ports.map((r): Range => [r[0], r[1]]) }));
-  const maxCpus = Math.max(0, ...offers.map((o) => toMilli(o.resources.cpus)));
-  const maxMem = Math.max(0, ...offers.map((o) => toMilli(o.resources.mem)));
+/** What is left of each offer, and the ranking weights fixed when the offers came. */
+interface RefState {
+  left: Resources[];
+  maxCpus: number;
+  maxMem: number;
+}
+
+const refState = (offers: PlacementOffer[]): RefState => ({
+  left: offers.map((o) => ({ ...o.resources, ports: o.resources.ports.map((r): Range => [r[0], r[1]]) })),
+  maxCpus: Math.max(0, ...offers.map((o) => toMilli(o.resources.cpus))),
+  maxMem: Math.max(0, ...offers.map((o) => toMilli(o.resources.mem))),
+});
+
+function referencePlace(
+  offers: PlacementOffer[],
+  req: InstanceRequest,
+  existing: PlacedOn[],
+  count: number,
+  state = refState(offers),
+): Array<[string, number[]]> {
+  const { left, maxCpus, maxMem } = state;
   const score = (r: Resources) => toMilli(r.cpus) * (maxCpus > 0 ? 1 / maxCpus : 0) + toMilli(r.mem) * (maxMem > 0 ? 1 / maxMem : 0);
   const placed = [...existing];
   const exact = req.ports.filter((p) => p !== 0);
@@ -462,5 +479,28 @@ describe('placement: matches the exhaustive reference', () => {
       assert.deepEqual(got, want, `seed ${seed}: ${JSON.stringify({ req, existing, count })}`);
     }
     assert.ok(groupByCases > 100, `GROUP_BY exercised (${groupByCases} cases)`);
+  });
+
+  it('an OfferPool serving several apps in turn matches it too', () => {
+    // The pool keeps rankings across calls and updates them as it takes resources.
+    for (let seed = 1; seed <= 200; seed++) {
+      const rnd = prng(seed * 7919);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+      const offers: PlacementOffer[] = [];
+      const nOffers = 2 + Math.floor(rnd() * 12);
+      for (let i = 0; i < nOffers; i++) {
+        const host = `h${i}`;
+        const attributes = { zone: `z${Math.floor(rnd() * 3)}`, rack: `r${Math.floor(rnd() * 4)}` };
+        offers.push(offer(host, res(pick([1, 2, 4]), pick([512, 1024, 4096]), 0, [[31000, 31000 + Math.floor(rnd() * 4)]]), attributes));
+      }
+      const pool = new OfferPool(offers);
+      const state = refState(offers);
+      for (let app = 0; app < 6; app++) {
+        const req = request({ cpus: pick([0.5, 1]), mem: pick([128, 512]), ports: pick([[], [0]]), constraints: pick(menu) });
+        const count = 1 + Math.floor(rnd() * 5);
+        const got = pool.place(req, [], count).placements.map((p): [string, number[]] => [p.offerId, p.ports]);
+        assert.deepEqual(got, referencePlace(offers, req, [], count, state), `seed ${seed}, app ${app}: ${JSON.stringify(req)}`);
+      }
+    }
   });
 });

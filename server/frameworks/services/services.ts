@@ -6,8 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isTerminal, type DeploymentActionName, type DeploymentView, type ServiceView, type TaskView } from '../../../protocol/types.js';
 import { ApiError, conflict, notFound } from '../../api/errors.js';
-import { placeInstances, type PlacementOffer } from '../../core/placement.js';
-import { subtractResources } from '../../core/resources.js';
+import { OfferPool, type PlacementOffer } from '../../core/placement.js';
 import type { Master } from '../../master/master.js';
 import type { Logger, Offer, SchedulerConnection, TaskLaunch, TaskStatus } from '../../master/types.js';
 import { isScaleOnly, toHealthCheckSpecs, type AppDefinition } from './app-definition.js';
@@ -438,6 +437,8 @@ export class ServicesFramework implements SchedulerConnection {
     }));
     const launches = new Map<string, TaskLaunch[]>();
     const byApp = this.tasksByApp();
+    // one pool per cycle: what one app takes is gone for the next
+    const pool = new OfferPool(offers);
     for (const [appId, count] of [...wants].sort(([a], [b]) => a.localeCompare(b))) {
       const app = this.apps.get(appId)!;
       const entry = this.queue.get(appId) ?? { appId, count, since: now, offersProcessed: 0, reasons: {} };
@@ -456,8 +457,7 @@ export class ServicesFramework implements SchedulerConnection {
           const a = this.master.getAgent(t.agentId);
           return a ? [{ hostname: a.hostname, attributes: a.attributes }] : [];
         });
-      const result = placeInstances(
-        offers,
+      const result = pool.place(
         {
           cpus: def.cpus,
           mem: def.mem,
@@ -472,8 +472,6 @@ export class ServicesFramework implements SchedulerConnection {
       entry.offersProcessed += offers.length;
       for (const [reason, n] of Object.entries(result.reasonCounts)) entry.reasons[reason] = (entry.reasons[reason] ?? 0) + (n ?? 0);
       for (const p of result.placements) {
-        const offer = offers.find((o) => o.offerId === p.offerId)!;
-        offer.resources = subtractResources(offer.resources, p.resources);
         const list = launches.get(p.offerId) ?? [];
         list.push(this.taskLaunch(app, p.agentId, p.hostname, p.resources, p.ports));
         launches.set(p.offerId, list);
