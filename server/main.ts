@@ -9,6 +9,7 @@ import { parseResources } from './core/resources.js';
 import { formatHelp, parseArgs, parseAttributes, UsageError, type CommandSpec, type Parsed } from './cli/args.js';
 import { CliError, CLIENT_OPTIONS, makeClient } from './cli/client.js';
 import { nodeCommand, taskCommand, tokenCommand } from './cli/commands.js';
+import { JOB_COMMAND, jobCommand } from './cli/job-commands.js';
 import { AGENT_SECRET_FILE } from './api/auth.js';
 import type { Logger } from './master/types.js';
 
@@ -72,7 +73,7 @@ const COMMANDS: Record<string, CommandSpec & { run(p: Parsed): Promise<number | 
     run: (p) => nodeCommand(makeClient(p.options), p),
   },
   task: {
-    usage: 'yagura task list [--state S] [--agent ID] | kill ID [--grace SECONDS] | logs ID [--stderr] [-f|--follow] [--lines N]',
+    usage: 'yagura task list [--state S] [--agent ID] | kill ID [--grace SECONDS] | logs ID [--stderr] [-f] [--lines N]',
     summary: 'List tasks, kill one, or print (and follow) its output.',
     options: {
       ...CLIENT_OPTIONS,
@@ -80,7 +81,7 @@ const COMMANDS: Record<string, CommandSpec & { run(p: Parsed): Promise<number | 
       agent: { type: 'string', help: 'list: only tasks on this agent id' },
       grace: { type: 'number', help: 'kill: grace period before SIGKILL, seconds' },
       stderr: { type: 'boolean', help: 'logs: stderr instead of stdout' },
-      follow: { type: 'boolean', help: 'logs: keep printing new output' },
+      follow: { type: 'boolean', help: 'logs: keep printing new output', short: 'f' },
       lines: { type: 'number', help: 'logs: bytes from the end to start with, in KiB', default: 16 },
     },
     run: (p) => taskCommand(makeClient(p.options), p),
@@ -91,6 +92,7 @@ const COMMANDS: Record<string, CommandSpec & { run(p: Parsed): Promise<number | 
     options: { ...CLIENT_OPTIONS, role: { type: 'string', help: 'create: admin or viewer', default: 'viewer' }, name: { type: 'string', help: 'create: a label for the token' } },
     run: (p) => tokenCommand(makeClient(p.options), p),
   },
+  job: { ...JOB_COMMAND, run: (p) => jobCommand(makeClient(p.options), p) },
 };
 
 function pick<T>(o: Record<string, T>, keys: string[]): Record<string, T> {

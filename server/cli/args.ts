@@ -7,6 +7,8 @@ export interface OptionSpec {
   default?: string | boolean | number;
   /** May be given several times; values are collected. */
   multiple?: boolean;
+  /** A one-letter alias, e.g. 'f' for -f. */
+  short?: string;
 }
 
 export interface CommandSpec {
@@ -38,7 +40,13 @@ export function parseArgs(argv: string[], spec: CommandSpec): Parsed {
       continue;
     }
     if (!arg.startsWith('--')) {
-      if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) throw new UsageError(`unknown option ${arg}`);
+      if (arg.startsWith('-') && arg.length > 1 && !/^-\d/.test(arg)) {
+        const long = Object.entries(spec.options).find(([, o]) => o.short === arg.slice(1));
+        if (!long) throw new UsageError(`unknown option ${arg}`);
+        argv = [...argv.slice(0, i), `--${long[0]}`, ...argv.slice(i + 1)];
+        i--;
+        continue;
+      }
       positionals.push(arg);
       continue;
     }
@@ -89,7 +97,7 @@ export function formatHelp(name: string, spec: CommandSpec): string {
     lines.push('options:');
     const width = Math.max(...entries.map(([n, o]) => n.length + (o.type === 'boolean' ? 0 : 6))) + 4;
     for (const [n, o] of entries) {
-      const left = `  --${n}${o.type === 'boolean' ? '' : ' <' + (o.type === 'number' ? 'n' : 'v') + '>'}`;
+      const left = `  ${o.short ? `-${o.short}, ` : ''}--${n}${o.type === 'boolean' ? '' : ' <' + (o.type === 'number' ? 'n' : 'v') + '>'}`;
       const def = o.default !== undefined ? ` (default: ${String(o.default)})` : '';
       lines.push(`${left.padEnd(width + 2)}${o.help}${def}`);
     }

@@ -119,6 +119,21 @@ describe('CLI and sandbox files', { timeout: 120_000 }, () => {
     assert.equal(errLogs.stdout, 'oops\n');
   });
 
+  it('follows a task log with -f until interrupted', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server', 'main.ts'), 'task', 'logs', 'talker', '-f', ...common], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor(() => out.includes('second line'), 20_000, 'followed output');
+      assert.match(out, /hello from the sandbox/);
+      assert.equal(child.exitCode, null, 'still following');
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+
   it('kills a task, drains and reactivates a node', async () => {
     const kill = await yagura(['task', 'kill', 'victim', '--grace', '1', ...common]);
     assert.equal(kill.code, 0, kill.stderr);
