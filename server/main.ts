@@ -3,6 +3,7 @@
 
 import { hostname as osHostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { chmodSync, statSync } from 'node:fs';
 import { build, VERSION } from './app.js';
 import { Agent } from './agent/agent.js';
 import { parseResources } from './core/resources.js';
@@ -10,6 +11,7 @@ import { formatHelp, parseArgs, parseAttributes, UsageError, type CommandSpec, t
 import { CliError, CLIENT_OPTIONS, makeClient } from './cli/client.js';
 import { nodeCommand, taskCommand, tokenCommand } from './cli/commands.js';
 import { JOB_COMMAND, jobCommand } from './cli/job-commands.js';
+import { APP_COMMAND, DEPLOYMENT_COMMAND, appCommand, deploymentCommand } from './cli/marathon-commands.js';
 import { AGENT_SECRET_FILE } from './api/auth.js';
 import type { Logger } from './master/types.js';
 
@@ -93,6 +95,8 @@ const COMMANDS: Record<string, CommandSpec & { run(p: Parsed): Promise<number | 
     run: (p) => tokenCommand(makeClient(p.options), p),
   },
   job: { ...JOB_COMMAND, run: (p) => jobCommand(makeClient(p.options), p) },
+  app: { ...APP_COMMAND, run: (p) => appCommand(makeClient(p.options), p) },
+  deployment: { ...DEPLOYMENT_COMMAND, run: (p) => deploymentCommand(makeClient(p.options), p) },
 };
 
 function pick<T>(o: Record<string, T>, keys: string[]): Record<string, T> {
@@ -146,6 +150,10 @@ async function runUp(p: Parsed): Promise<void> {
   const { app, url } = await startMaster(p, log);
   let agent: Agent | undefined;
   if (p.options.agent !== false) {
+    // tasks run as an unprivileged user and must reach their sandboxes under <data-dir>/agent;
+    // the secrets inside stay private by their own modes (600)
+    const st = statSync(app.dataDir);
+    if ((st.mode & 0o001) === 0) chmodSync(app.dataDir, (st.mode & 0o7777) | 0o011);
     agent = agentFromOptions(p.options, url, app.agentSecret, join(app.dataDir, 'agent'), log);
     await agent.start();
   }

@@ -1,6 +1,7 @@
 // SQLite store: WAL + synchronous=FULL, so a committed write survives kill -9 and power loss.
 // Schema changes go through numbered migrations, applied in order inside one transaction each.
 
+import { chmodSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { AgentRecord, FrameworkRecord, Store, StoreWrite, TaskRecord, TokenRecord } from './store.js';
 
@@ -23,6 +24,9 @@ export class SqliteStore implements Store {
 
   constructor(file: string) {
     this.db = new Database(file);
+    // app definitions may hold secrets in env: the database is the master's alone (SQLite gives
+    // its -wal and -shm files the same mode)
+    chmodSync(file, 0o600);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = ON');

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -40,6 +40,7 @@ describe('CLI and sandbox files', { timeout: 120_000 }, () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'yagura-cli-'));
+    chmodSync(dir, 0o711); // tasks run as nobody
     m = await startMaster({ dataDir: join(dir, 'master'), master: { allocationIntervalMs: 50 } });
     agent = new Agent({ masterUrl: m.url, secret: m.agentSecret, workDir: join(dir, 'agent'), hostname: 'cli-node', attributes: { zone: 'z9' }, resources: { cpus: 2, mem: 1024, disk: 100, ports: [[31000, 31010]] }, logger: () => {} });
     await agent.start();

@@ -4,7 +4,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandTask, SchedulerClient } from '../support/mesos-client.js';
@@ -49,6 +49,8 @@ describe('a cluster of real processes', { timeout: 180_000 }, () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'yagura-proc-'));
+    // tasks run as nobody: they must be able to walk down to their sandboxes
+    chmodSync(dir, 0o711);
     dataDir = join(dir, 'master');
     workDir = join(dir, 'agent');
     port = await freePort();
@@ -138,10 +140,16 @@ describe('a cluster of real processes', { timeout: 180_000 }, () => {
     assert.deepEqual(agents.agents.map((a) => [a.id, a.state]), [[agentId, 'ACTIVE']]);
   });
 
-  it('recovers tasks after kill -9 of the agent', async () => {
+  it('recovers tasks after kill -9 of the agent, and reports the real outcome of one that exited meanwhile', async () => {
+    const [offer] = await fw!.offersOf([agentId], 10_000);
+    const r = await fw!.accept([offer.id.value], [commandTask(offer, 'short-lived', { cpus: 0.1, mem: 32, command: 'sleep 1; exit 7' })], 0);
+    assert.equal(r.status, 202, r.text);
+    await fw!.nextUpdate('short-lived', 'TASK_RUNNING', 15_000);
     const pid = checkpointedPid(workDir, 'sleeper-1')!;
     await agent!.kill9();
     assert.ok(processAlive(pid), 'tasks outlive their agent');
+    const shortPid = checkpointedPid(workDir, 'short-lived')!;
+    await waitFor(() => !processAlive(shortPid), 10_000, 'the short task to exit while the agent is down');
     await startAgent();
     await waitFor(async () => (await api<{ connected: boolean }>(`/api/v1/agents/${agentId}`)).connected, 20_000, 'the agent to re-register');
     // give the agent time to (wrongly) relaunch, if it were going to
@@ -151,6 +159,9 @@ describe('a cluster of real processes', { timeout: 180_000 }, () => {
     const ts = await tasks();
     assert.equal(ts.find((t) => t.id === 'sleeper-1')?.state, 'TASK_RUNNING');
     assert.equal(ts.find((t) => t.id === 'in-flight')?.state, 'TASK_RUNNING');
+    const short = await waitFor(async () => (await tasks()).find((t) => t.id === 'short-lived' && t.state === 'TASK_FAILED'), 10_000, 'the outcome');
+    assert.equal(short.exitCode, 7);
+    assert.match(short.message ?? '', /status 7/);
   });
 
   it('marks an agent that stops heartbeating UNREACHABLE, and takes it back', async () => {

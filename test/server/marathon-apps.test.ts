@@ -4,7 +4,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { isTerminal } from '../../protocol/types.js';
+import { isTerminal, type DeploymentView } from '../../protocol/types.js';
 import { waitFor } from '../support/cluster.js';
 import { startCluster, type MarathonCluster } from '../support/marathon-cluster.js';
 
@@ -18,6 +18,8 @@ const WEB = {
   env: { COLOR: 'blue' },
   labels: { tier: 'frontend', team: 'web' },
   constraints: [['hostname', 'UNIQUE']],
+  // one instance per host on two hosts: a restart must take one down before starting one
+  upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 },
   healthChecks: [{ protocol: 'HTTP', path: '/', portIndex: 0, gracePeriodSeconds: 10, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 5 }],
 };
 
@@ -109,6 +111,35 @@ describe('Marathon /v2 API', { timeout: 180_000 }, () => {
     const withTasks = embedded.body.apps.find((a: any) => a.id === '/prod/web');
     assert.equal(withTasks.tasks.length, 2);
     assert.equal(withTasks.taskStats.totalSummary.stats.counts.healthy, 2);
+  });
+
+  it('creates with PUT (201), changes several apps in one deployment, takes a DELETE with an empty JSON body', async () => {
+    const put = await c.api('PUT', '/v2/apps/tools/put-made', { cmd: 'sleep 600', cpus: 0.05, mem: 16 });
+    assert.equal(put.status, 201, put.text);
+    assert.equal(put.headers.get('location'), '/v2/apps/tools/put-made');
+    assert.deepEqual(Object.keys(put.body).sort(), ['deploymentId', 'version']);
+    assert.equal((await c.api('GET', '/v2/apps/tools/put-made')).body.app.id, '/tools/put-made');
+    await c.settled();
+
+    const bulk = await c.api('PUT', '/v2/apps', [{ id: '/tools/put-made', instances: 2 }, sleeper('/tools/bulk-made')]);
+    assert.equal(bulk.status, 200, bulk.text);
+    const apps = (await c.api('GET', '/v2/apps?id=/tools/')).body.apps;
+    assert.ok(apps.every((a: any) => a.deployments.length === 0 || a.deployments[0].id === bulk.body.deploymentId), 'one deployment for both');
+    assert.equal(apps.find((a: any) => a.id === '/tools/put-made').instances, 2, 'an existing app is updated partially');
+    assert.equal(apps.find((a: any) => a.id === '/tools/put-made').cmd, 'sleep 600');
+    assert.ok(apps.some((a: any) => a.id === '/tools/bulk-made'));
+    const badBulk = await c.api('PUT', '/v2/apps', [sleeper('/tools/ok'), { id: '/tools/bad', cmd: 'x', mem: -5 }]);
+    assert.equal(badBulk.status, 422);
+    assert.deepEqual(badBulk.body.details.map((d: any) => d.path), ['/1/mem']);
+    assert.equal((await c.api('GET', '/v2/apps/tools/ok')).status, 404, 'nothing of a refused bulk change is applied');
+
+    await c.settled();
+    // Marathon clients send Content-Type: application/json on every request, bodies or not
+    for (const id of ['/tools/put-made', '/tools/bulk-made']) {
+      const del = await c.api('DELETE', `/v2/apps${id}`, undefined, { raw: '' });
+      assert.equal(del.status, 200, del.text);
+    }
+    await waitFor(async () => (await c.api('GET', '/v2/apps/tools/bulk-made')).status === 404, 10_000, 'bulk apps removed');
   });
 
   it('refuses bad input with the offending path, and changes nothing', async () => {
@@ -267,14 +298,18 @@ describe('Marathon /v2 API', { timeout: 180_000 }, () => {
         { id: '/shop/api', dependencies: ['/shop/db'], apps: [sleeper('/shop/api/rest'), sleeper('/shop/api/worker', { dependencies: ['/shop/api/rest'] })] },
       ],
     };
+    const plans = new Map<string, DeploymentView>();
+    const unsubscribe = c.m.master.events.subscribe((batch) => {
+      for (const e of batch) if (e.kind === 'deployment' && e.op === 'put') plans.set(e.id, e.data);
+    });
     const created = await c.api('POST', '/v2/groups', group);
+    unsubscribe();
     assert.equal(created.status, 201, created.text);
-    const plan = (await c.api('GET', '/v2/deployments')).body.find((d: any) => d.id === created.body.deploymentId);
-    if (plan) {
-      const order = plan.steps.map((s: any) => s.actions.map((a: any) => a.app));
-      const pos = (id: string) => order.findIndex((s: string[]) => s.includes(id));
-      assert.ok(pos('/shop/api/rest') < pos('/shop/api/worker'), `worker after rest: ${JSON.stringify(order)}`);
-    }
+    assert.deepEqual(Object.keys(created.body).sort(), ['deploymentId', 'version']);
+    const order = plans.get(created.body.deploymentId)!.steps.map((s) => s.map((a) => a.app));
+    const step = (id: string) => order.findIndex((s) => s.includes(id));
+    assert.ok(step('/shop/api/rest') < step('/shop/api/worker'), `worker after rest: ${JSON.stringify(order)}`);
+    assert.ok(step('/shop/db/pg') < step('/shop/api/rest'), `the api group after the db group: ${JSON.stringify(order)}`);
     await c.settled();
     assert.equal((await c.api('POST', '/v2/groups', group)).status, 409);
 

@@ -80,7 +80,8 @@ describe('services on several agents', { timeout: 120_000 }, () => {
     assert.equal(v.lastTaskFailure?.state, 'TASK_FAILED');
     assert.match(v.lastTaskFailure?.message ?? '', /status 1/);
     // a new version starts without the delay
-    await c.m.services.deploy([{ id: '/crash', to: app({ id: '/crash', cmd: 'sleep 600', instances: 1, cpus: 0.1, mem: 32 }) }]);
+    // its first deployment never completes (nothing stays up): the fix is forced over it
+    await c.m.services.deploy([{ id: '/crash', to: app({ id: '/crash', cmd: 'sleep 600', instances: 1, cpus: 0.1, mem: 32 }) }], { force: true });
     assert.equal(c.m.services.getApp('/crash')!.backoff.failures, 0);
     await waitFor(() => running(c!, '/crash').length === 1, 10_000, 'the fixed version runs');
   });

@@ -91,7 +91,7 @@ export async function startCluster(agentSpecs: AgentSpec[]): Promise<MarathonClu
     } catch {
       parsed = text;
     }
-    return { status: res.status, body: parsed, text, headers: res.headers };
+    return { status: res.status, body: parsed as any, text, headers: res.headers };
   };
 
   return {

@@ -1,6 +1,6 @@
 // Helpers for services tests: real in-process agents and Marathon app definitions.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from '../../server/agent/agent.js';
@@ -24,6 +24,8 @@ export interface ServicesCluster {
 }
 
 export async function servicesCluster(opts: Partial<BuildOptions> = {}, dir = mkdtempSync(join(tmpdir(), 'yagura-svc-'))): Promise<ServicesCluster> {
+  // tasks run as nobody and need to walk to their sandboxes and meta directories
+  chmodSync(dir, 0o711);
   const m = await startMaster({
     dataDir: join(dir, 'master'),
     master: { allocationIntervalMs: 50, heartbeatIntervalMs: 200, maxMissedHeartbeats: 3, ...opts.master },

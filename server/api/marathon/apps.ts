@@ -54,11 +54,12 @@ export function registerApps(http: FastifyInstance, ctx: Ctx): void {
   };
 
   const written = (req: FastifyRequest, defs: AppDefinition[]) => {
-    for (const d of defs) events.apiPost(req.ip, uriOf(req), appToJson(d));
+    // the stored definition carries the version the write was given
+    for (const d of defs) events.apiPost(req.ip, uriOf(req), appToJson(services.getApp(d.id)?.def ?? d));
   };
 
   const deploy = async (changes: Array<{ id: string; to: AppDefinition | null }>, force: boolean): Promise<DeploymentView> =>
-    services.deploy(changes, { force });
+    services.deploy(changes, { force, groupDependencies: groups.dependencies(changes.map((c) => c.id)) });
 
   http.get('/v2/apps', async (req) => {
     const q = req.query as Record<string, unknown>;

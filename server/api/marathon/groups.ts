@@ -48,6 +48,21 @@ export class GroupStore {
     }
   }
 
+  /**
+   * Group dependencies for planning a deployment that changes `changed`: only those that name
+   * an app, or a group holding one, since a dependency on nothing would void the whole order.
+   */
+  dependencies(changed: string[]): Record<string, string[]> {
+    const apps = new Set([...this.services.listApps().map((a) => a.def.id), ...changed]);
+    const names = (dep: string) => apps.has(dep) || [...apps].some((a) => isAncestor(dep, a));
+    const out: Record<string, string[]> = {};
+    for (const d of this.docs.values()) {
+      const deps = d.dependencies.filter(names);
+      if (deps.length) out[d.id] = deps;
+    }
+    return out;
+  }
+
   hasGroup(id: string): boolean {
     if (id === ROOT || this.docs.has(id)) return true;
     return this.services.listApps().some((a) => isAncestor(id, a.def.id));
@@ -156,7 +171,7 @@ export function registerGroups(http: FastifyInstance, ctx: Ctx): void {
 
   const finish = async (req: FastifyRequest, changes: Change[], force: boolean): Promise<DeploymentView> => {
     const defs = changes.map((c) => c.to ?? services.getApp(c.id)?.def).filter((x): x is AppDefinition => !!x);
-    const d = await services.deploy(changes, { force });
+    const d = await services.deploy(changes, { force, groupDependencies: groups.dependencies(changes.map((c) => c.id)) });
     for (const def of defs) events.apiPost(req.ip, uriOf(req), appToJson(def));
     return d;
   };
@@ -229,7 +244,6 @@ export function registerGroups(http: FastifyInstance, ctx: Ctx): void {
     const r = normalizeGroup({ ...body, id }, { base: parentOf(id) });
     if (!r.ok) throw invalid('Object is not valid', r.errors);
     const g = r.group;
-    checkDependencies(g);
 
     // Marathon's GroupUpdate: `apps` and `groups`, when given, are the whole new content of
     // their group; when absent, what is there stays.
@@ -237,6 +251,7 @@ export function registerGroups(http: FastifyInstance, ctx: Ctx): void {
     const changes: Change[] = [];
     const removedGroups: string[] = [];
     const walk = (raw: Record<string, unknown>, want: GroupDefinition, have: GroupDefinition | undefined): void => {
+      if ((raw.dependencies === undefined || raw.dependencies === null) && have) want.dependencies = [...have.dependencies];
       for (const a of want.apps) {
         const existing = services.getApp(a.id)?.def;
         if (!existing || existing.instances !== a.instances || isUpgrade(existing, a)) changes.push({ id: a.id, to: a });
@@ -258,6 +273,7 @@ export function registerGroups(http: FastifyInstance, ctx: Ctx): void {
       });
     };
     walk(body, g, current);
+    checkDependencies(g);
     checkPlaces(g, (appId) => !removedGroups.some((rg) => inside(rg, appId)));
     checkLocks(changes, force);
     for (const rg of removedGroups) groups.removeUnder(rg);

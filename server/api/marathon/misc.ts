@@ -144,6 +144,10 @@ export function registerMisc(http: FastifyInstance, ctx: Ctx): void {
       // proxies in front (nginx) must not hold events back
       'x-accel-buffering': 'no',
     });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     // a comment first, so that clients see the stream open even when their filter is narrow
     res.write(': yagura event stream\n\n');
     const detach = events.add(res, types, req.ip);

@@ -29,7 +29,8 @@ const HOP_BY_HOP = new Set([
   'authorization',
 ]);
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+// OPTIONS is left out: a browser's CORS preflight carries no token, so it could never pass auth.
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 /** A resolved hostname is reused for this long; agents do not move often. */
 const DNS_TTL_MS = 30_000;
@@ -43,6 +44,8 @@ export interface Target {
   path: string;
   /** The part of the URL that named the app, for X-Forwarded-Prefix. */
   prefix: string;
+  /** The URL ended at the app id, without a slash. */
+  bare: boolean;
 }
 
 type Resolution = { ok: true; target: Target } | { ok: false; status: 404 | 503 | 400; message: string };
@@ -117,7 +120,7 @@ export class ServiceProxy {
       const hostname = this.master.getAgent(t.agentId)?.hostname ?? '';
       return {
         ok: true,
-        target: { appId, taskId: t.id, host: await this.address(hostname), port: taskPorts(t)[0]!, path: rest + search, prefix: `/service${prefix}` },
+        target: { appId, taskId: t.id, host: await this.address(hostname), port: taskPorts(t)[0]!, path: rest + search, prefix: `/service${prefix}`, bare: n === raw.length - 1 },
       };
     }
     return { ok: false, status: 404, message: `no app matches ${pathname}` };
@@ -168,7 +171,7 @@ export class ServiceProxy {
     }
     const { target } = r;
     // /service/app → /service/app/ so that the service's relative links resolve under the prefix
-    if (target.path === '/' && !req.url.split('?')[0]!.endsWith('/') && (req.method === 'GET' || req.method === 'HEAD')) {
+    if (target.bare && (req.method === 'GET' || req.method === 'HEAD')) {
       const q = req.url.indexOf('?');
       res.writeHead(307, { location: `${req.url.split('?')[0]}/${q < 0 ? '' : req.url.slice(q)}`, 'content-length': 0 });
       res.end();
@@ -182,7 +185,7 @@ export class ServiceProxy {
       const out: Record<string, string | string[]> = {};
       const listed = new Set(String(upRes.headers.connection ?? '').split(',').map((s) => s.trim().toLowerCase()));
       for (const [k, v] of Object.entries(upRes.headers)) {
-        if (v === undefined || (HOP_BY_HOP.has(k) && k !== 'authorization') || listed.has(k)) continue;
+        if (v === undefined || (HOP_BY_HOP.has(k) && k !== 'authorization') || listed.has(k)) continue; // a service may send its own Authorization
         out[k] = v;
       }
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, out);
