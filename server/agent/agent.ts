@@ -2,6 +2,7 @@
 // their status until acknowledged, and survives its own restart without losing a task.
 // See README.md in this folder for the process model, checkpoint layout and recovery rules.
 
+import { createHash } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { promises as fsp, constants as fsConstants } from 'node:fs';
@@ -365,9 +366,15 @@ export class Agent extends EventEmitter {
     return this.registered;
   }
 
-  private get agentName(): string {
+  /**
+   * The agent's cgroup directory name: hostname plus a hash of the work directory, so two agents
+   * on one machine never share (and never clean up) each other's task cgroups, while the same
+   * agent restarted on the same work directory finds its own again.
+   */
+  get cgroupName(): string {
     const n = this.hostname.replace(/[^A-Za-z0-9_.-]/g, '_');
-    return n === '.' || n === '..' || n === '' ? 'agent' : n;
+    const base = n === '.' || n === '..' || n === '' ? 'agent' : n;
+    return `${base}-${createHash('sha256').update(path.resolve(this.opts.workDir)).digest('hex').slice(0, 8)}`;
   }
 
   // -------------------------------------------------------------------------
@@ -400,7 +407,7 @@ export class Agent extends EventEmitter {
     this.resources = { ...(await detectResources(l.workDir)), ...overrides };
     this.isolation = await Isolation.create({
       cgroups: this.opts.cgroups ?? true,
-      agentName: this.agentName,
+      agentName: this.cgroupName,
       pidsMax: this.opts.pidsMax ?? 4096,
       logger: this.log,
     });

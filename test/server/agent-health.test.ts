@@ -284,7 +284,7 @@ describe('agent health checks', () => {
   it('COMMAND: runs in the sandbox as the task user with its environment, and turns healthy once the task made the file', async () => {
     const port = await freePort();
     const from = master.messages.length;
-    const inCgroup = agent.cgroupVersion !== null ? ` && grep -q "yagura/${env.hostname}/cmd-ready\$" /proc/self/cgroup` : '';
+    const inCgroup = agent.cgroupVersion !== null ? ` && grep -q "yagura/${env.hostname}-[0-9a-f]*/cmd-ready\$" /proc/self/cgroup` : '';
     const command = `test -f ready && [ "$PORT0" = ${port} ] && [ "$MESOS_TASK_ID" = cmd-ready ] && [ "$(id -u)" = ${taskUid()} ]${inCgroup}`;
     const spec = launchSpec('cmd-ready', 'while [ ! -f go ]; do sleep 0.05; done; touch ready; exec sleep 30', {
       resources: { cpus: 0.1, mem: 64, disk: 0, ports: [[port, port]] },

@@ -95,7 +95,7 @@ describe('agent launch and kill', () => {
     const version = agent.cgroupVersion;
     if (version !== null) {
       const layout = detectCgroupLayout()!;
-      const dir = (c: 'cpu' | 'memory' | 'pids') => path.join(layout.mounts[c]!, 'yagura', env.hostname, 'sleeper');
+      const dir = (c: 'cpu' | 'memory' | 'pids') => path.join(layout.mounts[c]!, 'yagura', agent.cgroupName, 'sleeper');
       const read = (c: 'cpu' | 'memory' | 'pids', f: string) => readFileSync(path.join(dir(c), f), 'utf8').trim();
       if (version === 1) {
         assert.equal(read('memory', 'memory.limit_in_bytes'), String(64 * 1024 * 1024));
