@@ -4,12 +4,14 @@
 import { cpus, totalmem } from 'node:os';
 import { runAllocatorBench, type BenchResult } from './allocator.bench.js';
 import { runLaunchBench } from './launch.bench.js';
+import { runJobsBench } from './jobs.bench.js';
 import { runPlacementBench } from './placement.bench.js';
 
 const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['allocator', runAllocatorBench],
   ['placement', runPlacementBench],
   ['launch', runLaunchBench],
+  ['jobs', runJobsBench],
 ];
 
 const only = process.argv[2];

@@ -182,9 +182,81 @@ export interface DeploymentView {
 }
 
 // ---------------------------------------------------------------------------
+// Jobs (Metronome / Chronos-style batch jobs) and their runs
+
+export type JobRunStatus = 'INITIAL' | 'STARTING' | 'ACTIVE' | 'SUCCESS' | 'FAILED';
+
+export interface JobView {
+  /** Metronome id (prod.backup) or Chronos name. */
+  id: string;
+  /** The API that wrote the definition last. */
+  origin: 'metronome' | 'chronos';
+  description?: string;
+  cmd?: string;
+  cpus: number;
+  mem: number;
+  disk: number;
+  labels: Record<string, string>;
+  schedules: Array<{
+    id: string;
+    kind: 'cron' | 'iso8601';
+    expr: string;
+    timezone: string;
+    enabled: boolean;
+    concurrencyPolicy: 'ALLOW' | 'FORBID';
+    nextRunAt?: number;
+  }>;
+  /** Parent job ids: it runs after all of them succeeded. */
+  dependencies: string[];
+  disabled: boolean;
+  status: 'idle' | 'scheduled' | 'running';
+  activeRuns: number;
+  successCount: number;
+  /** Failed runs that ran (skipped slots are counted apart). */
+  failureCount: number;
+  skippedCount: number;
+  lastSuccessAt?: number;
+  lastFailureAt?: number;
+  lastRunStatus?: 'SUCCESS' | 'FAILED';
+  p50DurationMs?: number;
+  p95DurationMs?: number;
+  /** Why its oldest pending run is not launched. */
+  waiting?: string;
+}
+
+export interface JobRunView {
+  /** Metronome style: UTC yyyyMMddHHmmss + 5 characters. */
+  id: string;
+  jobId: string;
+  status: JobRunStatus;
+  trigger: 'schedule' | 'manual' | 'dependency';
+  scheduleId?: string;
+  /** The schedule slot it was created for. */
+  scheduledAt?: number;
+  createdAt: number;
+  /** When its first task was launched. */
+  startedAt?: number;
+  finishedAt?: number;
+  /** finishedAt - startedAt. */
+  durationMs?: number;
+  attempts: number;
+  /** One task per attempt, oldest first. */
+  taskIds: string[];
+  agentId?: string;
+  hostname?: string;
+  exitCode?: number;
+  /** Why it ended ("completed", "exit code 1", "deadline …", "stopped", "missed: …"). */
+  reason?: string;
+  /** Why it is not running yet. */
+  waiting?: string;
+  /** A slot recorded without running (missed, or FORBID): status FAILED, never launched. */
+  skipped?: boolean;
+}
+
+// ---------------------------------------------------------------------------
 // Dashboard stream (WS /api/v1/stream)
 
-export type EntityKind = 'agent' | 'task' | 'framework' | 'service' | 'deployment';
+export type EntityKind = 'agent' | 'task' | 'framework' | 'service' | 'deployment' | 'job' | 'jobRun';
 
 /** One numbered change of cluster state. `put` carries the whole object, `patch` only changed fields. */
 export type ClusterEvent =
@@ -202,7 +274,13 @@ export type ClusterEvent =
   | { seq: number; at: number; kind: 'service'; op: 'delete'; id: string }
   | { seq: number; at: number; kind: 'deployment'; op: 'put'; id: string; data: DeploymentView }
   | { seq: number; at: number; kind: 'deployment'; op: 'patch'; id: string; data: Partial<DeploymentView> }
-  | { seq: number; at: number; kind: 'deployment'; op: 'delete'; id: string };
+  | { seq: number; at: number; kind: 'deployment'; op: 'delete'; id: string }
+  | { seq: number; at: number; kind: 'job'; op: 'put'; id: string; data: JobView }
+  | { seq: number; at: number; kind: 'job'; op: 'patch'; id: string; data: Partial<JobView> }
+  | { seq: number; at: number; kind: 'job'; op: 'delete'; id: string }
+  | { seq: number; at: number; kind: 'jobRun'; op: 'put'; id: string; data: JobRunView }
+  | { seq: number; at: number; kind: 'jobRun'; op: 'patch'; id: string; data: Partial<JobRunView> }
+  | { seq: number; at: number; kind: 'jobRun'; op: 'delete'; id: string };
 
 export interface ClusterSnapshot {
   /** Identifies one run of the master; a new epoch means sequence numbers restarted. */
@@ -215,6 +293,9 @@ export interface ClusterSnapshot {
   services: ServiceView[];
   /** Deployments in progress. */
   deployments: DeploymentView[];
+  jobs?: JobView[];
+  /** Active runs, and the latest finished run of each job. */
+  jobRuns?: JobRunView[];
 }
 
 /** Client to server. The first message must be `hello` (unless auth came in Sec-WebSocket-Protocol). */

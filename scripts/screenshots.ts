@@ -1,51 +1,148 @@
 // Screenshots of every view against a running cluster: `npx tsx scripts/screenshots.ts [outDir]`.
-// Starts `yagura up` plus two more agents, launches tasks that end in different states through
-// the Mesos scheduler API, then photographs each view at desktop and phone widths, light and dark.
+// Starts `yagura up` plus two more agents, launches a few bare tasks through the Mesos scheduler
+// API and deploys services through Marathon's /v2/apps, then photographs each view at desktop
+// and phone widths, light and dark. Run `npm run build` first: the master serves dist/.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
 import { launchBrowser, ROOT, startCluster } from '../test/e2e/harness.js';
 import { commandTask, SchedulerClient } from '../test/support/mesos-client.js';
 
 const out = resolve(process.argv[2] ?? join(ROOT, 'docs', 'screenshots'));
 mkdirSync(out, { recursive: true });
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Tasks run as `nobody` and inherit the agent's PATH: shims under root's home (pyenv) would be
+// found first and fail, so the cluster gets a PATH of system directories only.
+process.env.PATH = (process.env.PATH ?? '').split(':').filter((dir) => dir && !dir.startsWith('/root')).join(':');
+
 const cluster = await startCluster();
 const secret = readFileSync(join(cluster.dataDir, 'agent-secret'), 'utf8').trim();
+// All agents share this machine's loopback, so each gets its own port range.
 const extra = [
-  ['eu-west-1a-r1', 'region:eu-west;zone:eu-west-1a;rack:r1'],
-  ['eu-west-1b-r4', 'region:eu-west;zone:eu-west-1b;rack:r4'],
-].map(([host, attrs]) =>
-  spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', 'agent', '--master', cluster.url, '--secret', secret, '--hostname', host!, '--attributes', attrs!, '--work-dir', join(cluster.dataDir, host!), '--resources', 'cpus:8;mem:16384;disk:100000;ports:[31000-32000]', '--kill-tasks-on-exit', '--quiet'], { cwd: ROOT, stdio: 'ignore' }),
+  ['eu-west-1a-r1', 'region:eu-west;zone:eu-west-1a;rack:r1', '32001-33000'],
+  ['eu-west-1b-r4', 'region:eu-west;zone:eu-west-1b;rack:r4', '33001-34000'],
+].map(([host, attrs, ports]) =>
+  spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', 'agent', '--master', cluster.url, '--secret', secret, '--hostname', host!, '--attributes', attrs!, '--work-dir', join(cluster.dataDir, host!), '--resources', `cpus:8;mem:16384;disk:100000;ports:[${ports}]`, '--kill-tasks-on-exit', '--quiet'], { cwd: ROOT, stdio: 'ignore' }),
 );
 
-const api = async <T>(path: string) => (await (await fetch(`${cluster.url}${path}`, { headers: { authorization: `Bearer ${cluster.token}` } })).json()) as T;
+async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(`${cluster.url}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${cluster.token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    body: init.body ? JSON.stringify(init.body) : undefined,
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+interface App {
+  id: string;
+  tasksRunning: number;
+  instances: number;
+  tasks?: Array<{ id: string }>;
+}
+
+async function waitRunning(id: string, count: number): Promise<App> {
+  for (let i = 0; i < 150; i++) {
+    const { app } = await api<{ app: App }>(`/v2/apps${id}?embed=app.tasks`);
+    if (app.tasksRunning >= count) return app;
+    await sleep(200);
+  }
+  throw new Error(`${id} did not reach ${count} running instances`);
+}
+
+/**
+ * A full-page picture as a tall window would show it: long lists are virtualized (only rows
+ * in the window exist) and the phone's navigation bar sticks to the window's bottom edge.
+ */
+async function shoot(page: Page, path: string, width: number, height: number): Promise<void> {
+  const full = Number(await page.evaluate('document.documentElement.scrollHeight'));
+  await page.setViewportSize({ width, height: Math.max(height, full) });
+  await page.waitForTimeout(400);
+  await page.screenshot({ path, fullPage: true });
+  await page.setViewportSize({ width, height });
+}
+
+/** Moves within the single-page app, so the page keeps what it sampled since it opened. */
+async function go(page: Page, path: string): Promise<void> {
+  await page.evaluate(`history.pushState(null, '', ${JSON.stringify(path)}); dispatchEvent(new PopStateEvent('popstate'))`);
+  await page.waitForTimeout(700);
+}
+
 try {
   let agents: Array<{ id: string }> = [];
   for (let i = 0; i < 100 && agents.length < 3; i++) {
     agents = (await api<{ agents: Array<{ id: string }> }>('/api/v1/agents')).agents;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
+
+  // A few bare tasks from an external framework, ending in different states.
   const fw = await SchedulerClient.subscribe({ master: cluster.url, token: cluster.token, autoAck: true }, { user: 'root', name: 'demo', roles: ['*'] });
   const offers = await fw.offersOf(agents.map((a) => a.id), 20_000);
   const plan: Array<[string, string, number, number]> = [
-    ['web-frontend-1', 'sleep 3600', 0.5, 256],
-    ['web-frontend-2', 'sleep 3600', 0.5, 256],
     ['cache-1', 'sleep 3600', 1, 1024],
     ['report-nightly', 'true', 0.2, 64],
-    ['etl-import', 'exit 3', 0.2, 128],
+    ['etl-import', 'echo "importing"; echo "etl-import: source table missing" >&2; exit 3', 0.2, 128],
     ['batch-resize', 'sleep 3600', 2, 2048],
-    ['api-gateway', 'sleep 3600', 1, 512],
     ['to-be-killed', 'sleep 3600', 0.1, 32],
   ];
   for (const [i, offer] of offers.entries()) {
     const mine = plan.filter((_, j) => j % offers.length === i);
     await fw.accept([offer.id.value], mine.map(([id, cmd, cpus, mem]) => commandTask(offer, id, { command: cmd, cpus, mem })), 0);
   }
-  await new Promise((r) => setTimeout(r, 2500));
+  // From here on the demo framework wants nothing: it must not sit on offers the services need.
+  fw.stream.onEvent((e) => {
+    if (e.type === 'OFFERS') void fw.decline(e.offers.offers.map((o: { id: { value: string } }) => o.id.value), 3600);
+  });
+  await fw.suppress();
+  await sleep(2500);
   await fw.kill('to-be-killed');
-  await new Promise((r) => setTimeout(r, 1500));
+
+  // Services through Marathon's API: a group tree, a health-checked web server, a chatty
+  // worker, one that cannot be placed and one that keeps failing.
+  await api('/v2/apps', {
+    method: 'POST',
+    body: {
+      id: '/prod/web',
+      cmd: 'python3 -m http.server $PORT0',
+      instances: 2,
+      cpus: 0.1,
+      mem: 64,
+      portDefinitions: [{ port: 0, name: 'http' }],
+      // TCP, not HTTP: as `nobody` the server cannot list a sandbox under the data directory
+      // (mode 700), so GET / answers 404 here.
+      healthChecks: [{ protocol: 'TCP', portIndex: 0, gracePeriodSeconds: 30, intervalSeconds: 5, timeoutSeconds: 3, maxConsecutiveFailures: 3 }],
+      labels: { team: 'storefront', tier: 'frontend' },
+    },
+  });
+  await api('/v2/apps', {
+    method: 'POST',
+    body: {
+      id: '/prod/api',
+      cmd: 'i=0; while true; do i=$((i+1)); echo "GET /v1/orders 200 $(( $(od -An -N1 -tu1 /dev/urandom) % 40 + 3 ))ms request=$i"; if [ $((i % 7)) -eq 0 ]; then echo "slow upstream: inventory took 1200ms" >&2; fi; sleep 0.5; done',
+      instances: 1,
+      cpus: 0.25,
+      mem: 128,
+      env: { LOG_LEVEL: 'info', UPSTREAM: 'http://inventory.internal' },
+      labels: { team: 'storefront' },
+    },
+  });
+  await api('/v2/apps', { method: 'POST', body: { id: '/batch/reindex', cmd: 'sleep 3600', instances: 1, cpus: 64, mem: 256 } });
+  await api('/v2/apps', { method: 'POST', body: { id: '/batch/flaky-sync', cmd: 'echo "syncing"; sleep 3; echo "upstream refused the connection" >&2; exit 1', instances: 1, cpus: 0.1, mem: 32, backoffSeconds: 5 } });
+  await waitRunning('/prod/web', 2);
+  await waitRunning('/prod/api', 1);
+  // A second and third version of /prod/api, for the versions tab.
+  await api('/v2/apps/prod/api', { method: 'PUT', body: { env: { LOG_LEVEL: 'debug', UPSTREAM: 'http://inventory.internal' } } });
+  await sleep(1500);
+  const api2 = await waitRunning('/prod/api', 1);
+  const apiTask = api2.tasks?.[0]?.id;
+  if (!apiTask) throw new Error('no task of /prod/api');
+  await sleep(2500);
 
   const browser = await launchBrowser();
   try {
@@ -56,11 +153,31 @@ try {
         await page.setViewportSize({ width, height });
         await page.goto(`${cluster.url}/#token=${encodeURIComponent(cluster.token)}`);
         await page.locator('yg-app .app-bar [role="status"]', { hasText: 'Live' }).waitFor({ timeout: 20_000 });
-        for (const view of ['overview', 'nodes', 'tasks']) {
-          await page.goto(`${cluster.url}/${view === 'overview' ? '' : view}`);
-          await page.locator('yg-app .app-bar [role="status"]', { hasText: 'Live' }).waitFor({ timeout: 20_000 });
-          await page.waitForTimeout(600);
-          await page.screenshot({ path: join(out, `${view}-${width}-${scheme}.png`), fullPage: true });
+        // Some live changes while the page is open, for the activity feed and the sparkline.
+        await sleep(5500);
+        await api('/v2/apps/prod/web?force=true', { method: 'PUT', body: { instances: 3 } });
+        await sleep(5500);
+        await api('/v2/apps/prod/web?force=true', { method: 'PUT', body: { instances: 2 } });
+        await sleep(5500);
+        const shots: Array<[string, string]> = [
+          ['overview', '/'],
+          ['nodes', '/nodes'],
+          ['node', `/nodes/${encodeURIComponent(agents[0]!.id)}`],
+          ['tasks', '/tasks'],
+          ['services', '/services'],
+          ['service', `/services/${encodeURIComponent('/prod/web')}`],
+          ['service-waiting', `/services/${encodeURIComponent('/batch/reindex')}`],
+          ['service-versions', `/services/${encodeURIComponent('/prod/api')}?tab=versions`],
+          ['service-new', '/services/new'],
+          ['task', `/tasks/${encodeURIComponent(apiTask)}`],
+          ['settings', '/settings'],
+        ];
+        for (const [name, path] of shots) {
+          await go(page, path);
+          if (name === 'task') await page.locator('yg-log-viewer pre', { hasText: 'request=' }).waitFor({ timeout: 20_000 });
+          if (name === 'service-versions') await page.locator('yg-json-diff .diff').waitFor({ timeout: 20_000 });
+          await page.waitForTimeout(500);
+          await shoot(page, join(out, `${name}-${width}-${scheme}.png`), width, height);
         }
         await page.close();
       }
@@ -72,6 +189,6 @@ try {
   console.log(`screenshots in ${out}`);
 } finally {
   for (const a of extra) a.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 1500));
+  await sleep(1500);
   await cluster.stop();
 }

@@ -16,6 +16,8 @@ import { registerMesosApis } from './api/mesos/index.js';
 import { registerMarathonApi } from './api/marathon/index.js';
 import { Master, type MasterOptions } from './master/master.js';
 import { ServicesFramework } from './frameworks/services/services.js';
+import { JobsFramework } from './frameworks/jobs/jobs.js';
+import { registerJobsApi } from './api/jobs/index.js';
 import type { Logger } from './master/types.js';
 import { SqliteStore } from './store/sqlite.js';
 
@@ -92,6 +94,7 @@ export async function build(opts: BuildOptions): Promise<Yagura> {
   registerMesosApis(http, { master });
   await registerArtifacts(http, { dir: join(opts.dataDir, 'artifacts'), ...(opts.artifactMounts ? { mounts: opts.artifactMounts } : {}) });
   const marathon = registerMarathonApi(http, { master, services });
+  await registerJobsApi(http, { master, jobs: new JobsFramework({ master, log }) });
   await registerStatic(http, opts.distDir ?? join(ROOT, 'dist'));
   const hub = new StreamHub(master, auth, opts.stream);
   const sockets = attachSockets(http.server, { master, auth, hub, agentSecret, allowedOrigins, log, serviceUpgrade: marathon.upgrade });

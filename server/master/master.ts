@@ -12,6 +12,8 @@ import {
   type ClusterSnapshot,
   type DeploymentView,
   type FrameworkView,
+  type JobRunView,
+  type JobView,
   type ServiceView,
   type MasterToAgent,
   type Resources,
@@ -47,6 +49,13 @@ export interface MasterOptions {
 }
 
 type RegisterMessage = Extract<AgentToMaster, { type: 'register' }>;
+
+interface SnapshotViews {
+  services: () => ServiceView[];
+  deployments: () => DeploymentView[];
+  jobs: () => JobView[];
+  jobRuns: () => JobRunView[];
+}
 
 interface AgentLink {
   conn: AgentConnection;
@@ -107,7 +116,7 @@ export class Master {
   private dirtyMeta: Record<string, string> = {};
   /** Framework documents to write with the next commit, keyed collection + NUL + id (last write wins). */
   private dirtyDocs = new Map<string, { collection: string; id: string; data: unknown }>();
-  private views: { services: () => ServiceView[]; deployments: () => DeploymentView[] } = { services: () => [], deployments: () => [] };
+  private views: SnapshotViews = { services: () => [], deployments: () => [], jobs: () => [], jobRuns: () => [] };
   private weights: Record<string, number> = {};
   private afterCommit: Array<() => void> = [];
   private commitWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
@@ -252,6 +261,8 @@ export class Master {
       frameworks: this.listFrameworks(),
       services: this.views.services(),
       deployments: this.views.deployments(),
+      jobs: this.views.jobs(),
+      jobRuns: this.views.jobRuns(),
     };
   }
 
@@ -284,9 +295,9 @@ export class Master {
     this.then(fn);
   }
 
-  /** What the services framework contributes to snapshots. */
-  provideViews(views: { services: () => ServiceView[]; deployments: () => DeploymentView[] }): void {
-    this.views = views;
+  /** What the built-in frameworks contribute to snapshots; each provides its own part. */
+  provideViews(views: Partial<SnapshotViews>): void {
+    this.views = { ...this.views, ...views };
   }
 
   /** Resolves once every change made so far is durably committed (and its events published). */

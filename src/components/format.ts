@@ -31,3 +31,25 @@ export function percent(used: number, total: number): number {
   if (!(total > 0)) return 0;
   return Math.min(100, Math.max(0, (used / total) * 100));
 }
+
+/** Bytes in, the largest binary unit that keeps the number readable out: "812 B", "4.2 KiB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${trim(bytes / 1024)} KiB`;
+  return formatMiB(bytes / (1024 * 1024));
+}
+
+/** "2 CPUs", "0.5 CPUs", "1 CPU". */
+export function formatCpuCount(cpus: number): string {
+  return `${formatCpus(cpus)} ${cpus === 1 ? 'CPU' : 'CPUs'}`;
+}
+
+/** Absolute local date and time, for a title next to a relative time. */
+export function formatDateTime(at: number): string {
+  return new Date(at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+}
+
+/** An ISO timestamp (Marathon's versions) to ms, or NaN. */
+export function parseIso(value: string | null | undefined): number {
+  return value ? Date.parse(value) : Number.NaN;
+}

@@ -1,4 +1,4 @@
-import type { AgentState, TaskState } from '../../protocol/types.js';
+import type { AgentState, DeploymentView, ServiceStatus, TaskState } from '../../protocol/types.js';
 
 /** Colour families for status chips; the theme gives each a container and on-container token. */
 export type Tone = 'ok' | 'pending' | 'warn' | 'error' | 'lost' | 'neutral';
@@ -44,4 +44,29 @@ export function taskStateChip(state: TaskState): ChipSpec {
 
 export function agentStateChip(state: AgentState): ChipSpec {
   return { label: state, tone: AGENT_TONES[state] ?? 'lost', token: `agent-${slug(state)}` };
+}
+
+const SERVICE_TONES: Record<ServiceStatus, Tone> = {
+  Running: 'ok',
+  Deploying: 'pending',
+  Suspended: 'neutral',
+  Delayed: 'warn',
+  Waiting: 'warn',
+};
+
+export const SERVICE_STATUSES: readonly ServiceStatus[] = ['Running', 'Deploying', 'Suspended', 'Delayed', 'Waiting'];
+
+export function serviceStatusChip(status: ServiceStatus): ChipSpec {
+  return { label: status, tone: SERVICE_TONES[status] ?? 'neutral', token: `service-${slug(status)}` };
+}
+
+const DEPLOYMENT_TONES: Record<DeploymentView['status'], Tone> = {
+  running: 'pending',
+  success: 'ok',
+  failed: 'error',
+  canceled: 'neutral',
+};
+
+export function deploymentStatusChip(status: DeploymentView['status']): ChipSpec {
+  return { label: status[0]!.toUpperCase() + status.slice(1), tone: DEPLOYMENT_TONES[status] ?? 'neutral', token: `deployment-${slug(status)}` };
 }

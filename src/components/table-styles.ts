@@ -52,26 +52,33 @@ export const tableStyles = css`
   .muted {
     color: var(--md-sys-color-on-surface-variant, #43474e);
   }
+  .visually-hidden {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip-path: inset(50%);
+    white-space: nowrap;
+  }
   .mono {
     font-family: var(--yg-font-mono, monospace);
     font-size: 0.8125rem;
   }
-  button.link {
-    all: unset;
-    cursor: pointer;
+  .link {
     font-weight: 500;
     color: var(--md-sys-color-primary, #36618e);
+    text-decoration: none;
     border-radius: 4px;
   }
   /* Hostnames break at hyphens, which makes them hard to read; the table scrolls instead. */
   td.title,
-  td button.link {
+  td .link {
     white-space: nowrap;
   }
-  button.link:hover {
+  .link:hover {
     text-decoration: underline;
   }
-  button.link:focus-visible {
+  .link:focus-visible {
     outline: 2px solid var(--md-sys-color-primary, #36618e);
     outline-offset: 2px;
   }
@@ -152,7 +159,7 @@ export const tableStyles = css`
       padding-bottom: 8px;
     }
     td.title,
-    td button.link {
+    td .link {
       white-space: normal;
       overflow-wrap: anywhere;
     }

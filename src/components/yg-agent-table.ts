@@ -3,18 +3,15 @@ import { customElement, property } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import '@material/web/progress/linear-progress.js';
 import type { AgentView } from '../../protocol/types.js';
+import { nodeHref } from '../state/activity.js';
 import { formatCpus, formatMiB, percent } from './format.js';
 import { agentStateChip } from './states.js';
 import { tableStyles } from './table-styles.js';
 import './yg-state-chip.js';
 
-export interface AgentSelectDetail {
-  agentId: string;
-}
-
 const MAX_ATTRIBUTES = 4;
 
-/** Agents with their state, resources in use and task count. Properties in, `yg-agent-select` out. */
+/** Agents with their state, resources in use and task count; each hostname links to its node page. */
 @customElement('yg-agent-table')
 export class YgAgentTable extends LitElement {
   static override styles = [
@@ -99,7 +96,7 @@ export class YgAgentTable extends LitElement {
     return html`
       <tr class="row">
         <td class="title">
-          <button class="link" @click=${() => this.#select(agent.id)}>${agent.hostname}</button>
+          <a class="link" href=${nodeHref(agent.id)}>${agent.hostname}</a>
         </td>
         <td data-label="State">
           <yg-state-chip tone=${chip.tone} token=${chip.token}>${chip.label}</yg-state-chip>
@@ -128,11 +125,6 @@ export class YgAgentTable extends LitElement {
     `;
   }
 
-  #select(agentId: string) {
-    this.dispatchEvent(
-      new CustomEvent<AgentSelectDetail>('yg-agent-select', { detail: { agentId }, bubbles: true, composed: true }),
-    );
-  }
 }
 
 /** "1.5 / 4" with a thin bar; the bar is decoration, the text carries the numbers. */
@@ -146,8 +138,5 @@ function usage(usedLabel: string, totalLabel: string, used: number, total: numbe
 declare global {
   interface HTMLElementTagNameMap {
     'yg-agent-table': YgAgentTable;
-  }
-  interface GlobalEventHandlersEventMap {
-    'yg-agent-select': CustomEvent<AgentSelectDetail>;
   }
 }

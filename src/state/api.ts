@@ -22,6 +22,8 @@ export interface ApiRequest {
 
 export interface Api {
   request<T>(path: string, init?: ApiRequest): Promise<T>;
+  /** GET of a binary body (sandbox downloads), with the same auth and errors as `request`. */
+  blob(path: string, init?: Pick<ApiRequest, 'signal'>): Promise<Blob>;
 }
 
 /**
@@ -36,35 +38,47 @@ export function createApi(options: {
 }): Api {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const base = options.baseUrl ?? '';
+  const send = async (path: string, init: ApiRequest, accept: string): Promise<Response> => {
+    const headers: Record<string, string> = { Accept: accept };
+    const token = options.getToken();
+    if (token) headers.Authorization = `Bearer ${token}`;
+    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await doFetch(`${base}${path}`, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: init.signal,
+      credentials: 'same-origin',
+    });
+    if (response.status === 401) options.onUnauthorized?.();
+    return response;
+  };
+  const failure = (response: Response, text: string): ApiError => {
+    let parsed: unknown;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    const body =
+      parsed && typeof parsed === 'object' && typeof (parsed as ErrorBody).message === 'string' ? (parsed as ErrorBody) : undefined;
+    return new ApiError(response.status, body, `${response.status} ${response.statusText || 'request failed'}`);
+  };
   return {
     async request<T>(path: string, init: ApiRequest = {}): Promise<T> {
-      const headers: Record<string, string> = { Accept: 'application/json' };
-      const token = options.getToken();
-      if (token) headers.Authorization = `Bearer ${token}`;
-      if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-      const response = await doFetch(`${base}${path}`, {
-        method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-        headers,
-        body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        signal: init.signal,
-        credentials: 'same-origin',
-      });
-      if (response.status === 401) options.onUnauthorized?.();
+      const response = await send(path, init, 'application/json');
       const text = await response.text();
-      let parsed: unknown;
+      if (!response.ok) throw failure(response, text);
       try {
-        parsed = text === '' ? undefined : JSON.parse(text);
+        return (text === '' ? undefined : JSON.parse(text)) as T;
       } catch {
-        parsed = undefined;
+        return undefined as T;
       }
-      if (!response.ok) {
-        const body =
-          parsed && typeof parsed === 'object' && typeof (parsed as ErrorBody).message === 'string'
-            ? (parsed as ErrorBody)
-            : undefined;
-        throw new ApiError(response.status, body, `${response.status} ${response.statusText || 'request failed'}`);
-      }
-      return parsed as T;
+    },
+    async blob(path: string, init: Pick<ApiRequest, 'signal'> = {}): Promise<Blob> {
+      const response = await send(path, init, '*/*');
+      if (!response.ok) throw failure(response, await response.text());
+      return response.blob();
     },
   };
 }

@@ -4,6 +4,8 @@ import type {
   ClusterSnapshot,
   DeploymentView,
   FrameworkView,
+  JobRunView,
+  JobView,
   ServiceView,
   TaskView,
 } from '../../protocol/types.js';
@@ -23,6 +25,9 @@ export interface ClusterState {
   readonly frameworks: ReadonlyMap<string, FrameworkView>;
   readonly services: ReadonlyMap<string, ServiceView>;
   readonly deployments: ReadonlyMap<string, DeploymentView>;
+  readonly jobs: ReadonlyMap<string, JobView>;
+  /** Active runs and recent finished ones, keyed by run id. */
+  readonly jobRuns: ReadonlyMap<string, JobRunView>;
   /** False until a snapshot arrived: lets views tell "loading" from "empty". */
   readonly loaded: boolean;
 }
@@ -35,6 +40,8 @@ export const EMPTY_CLUSTER: ClusterState = Object.freeze({
   frameworks: new Map(),
   services: new Map(),
   deployments: new Map(),
+  jobs: new Map(),
+  jobRuns: new Map(),
   loaded: false,
 });
 
@@ -51,11 +58,13 @@ export function fromSnapshot(snapshot: ClusterSnapshot): ClusterState {
     frameworks: byId(snapshot.frameworks),
     services: byId(snapshot.services ?? []),
     deployments: byId(snapshot.deployments ?? []),
+    jobs: byId(snapshot.jobs ?? []),
+    jobRuns: byId(snapshot.jobRuns ?? []),
     loaded: true,
   };
 }
 
-type Collection = 'agents' | 'tasks' | 'frameworks' | 'services' | 'deployments';
+type Collection = 'agents' | 'tasks' | 'frameworks' | 'services' | 'deployments' | 'jobs' | 'jobRuns';
 
 const COLLECTION: Record<ClusterEvent['kind'], Collection> = {
   agent: 'agents',
@@ -63,6 +72,8 @@ const COLLECTION: Record<ClusterEvent['kind'], Collection> = {
   framework: 'frameworks',
   service: 'services',
   deployment: 'deployments',
+  job: 'jobs',
+  jobRun: 'jobRuns',
 };
 
 /** Merges a patch; returns the same object when no field actually changes. */
@@ -116,5 +127,7 @@ export function applyEvents(state: ClusterState, events: readonly ClusterEvent[]
     frameworks: (copies.frameworks as Map<string, FrameworkView> | undefined) ?? state.frameworks,
     services: (copies.services as Map<string, ServiceView> | undefined) ?? state.services,
     deployments: (copies.deployments as Map<string, DeploymentView> | undefined) ?? state.deployments,
+    jobs: (copies.jobs as Map<string, JobView> | undefined) ?? state.jobs,
+    jobRuns: (copies.jobRuns as Map<string, JobRunView> | undefined) ?? state.jobRuns,
   };
 }

@@ -11,11 +11,24 @@ import type { Tone } from '../components/states.js';
 import '../components/yg-login.js';
 import type { YgLogin } from '../components/yg-login.js';
 import '../components/yg-state-chip.js';
+import { ActivityFeed } from '../state/activity.js';
+import { AllocationHistory } from '../state/allocation-history.js';
+import { createApi } from '../state/api.js';
+import type { Api } from '../state/api.js';
 import { createBrowserStore } from '../state/browser-store.js';
 import type { ClusterStore, ConnectionInfo, ConnectionStatus } from '../state/cluster-store.js';
-import { clusterContext, connectionContext, storeContext } from '../state/context.js';
+import {
+  activityContext,
+  allocationContext,
+  apiContext,
+  clusterContext,
+  connectionContext,
+  storeContext,
+  themeContext,
+} from '../state/context.js';
+import { ThemeSetting, browserStorage } from '../state/settings.js';
 import { StoreController } from '../state/store-controller.js';
-import { NOT_FOUND, ROUTES, matchRoute } from './routes.js';
+import { NOT_FOUND, SECTIONS, matchPage, sectionOf } from './routes.js';
 import type { RoutedView } from './routes.js';
 
 const CONNECTION_CHIP: Record<ConnectionStatus, { label: string; tone: Tone }> = {
@@ -211,6 +224,10 @@ export class YgApp extends LitElement {
 
   /** Injected by tests; otherwise built from the page's address and storage on connect. */
   @property({ attribute: false }) store?: ClusterStore;
+  /** Injected by tests; otherwise REST with the store's token. */
+  @property({ attribute: false }) api?: Api;
+  /** Injected by tests; otherwise the theme persisted in this browser. */
+  @property({ attribute: false }) theme?: ThemeSetting;
 
   @state() private address: Address = currentAddress();
   @state() private viewError = '';
@@ -223,20 +240,30 @@ export class YgApp extends LitElement {
   readonly #clusterProvider = new ContextProvider(this, { context: clusterContext });
   readonly #connectionProvider = new ContextProvider(this, { context: connectionContext });
   readonly #storeProvider = new ContextProvider(this, { context: storeContext });
+  readonly #apiProvider = new ContextProvider(this, { context: apiContext });
+  readonly #activityProvider = new ContextProvider(this, { context: activityContext });
+  readonly #allocationProvider = new ContextProvider(this, { context: allocationContext });
+  readonly #themeProvider = new ContextProvider(this, { context: themeContext });
   #connection?: StoreController<ConnectionInfo>;
   #attached?: ClusterStore;
+  #activity?: ActivityFeed;
+  #allocation?: AllocationHistory;
   readonly #views = new Map<string, RoutedView>();
   readonly #loading = new Set<string>();
 
   constructor() {
     super();
     this.addEventListener('click', this.#onClick);
-    this.addEventListener('yg-navigate', (event) => this.#navigate(event.detail.to));
+    this.addEventListener('yg-navigate', (event) => this.#navigate(event.detail.to, event.detail.replace));
   }
 
   override connectedCallback(): void {
     this.store ??= createBrowserStore();
+    this.theme ??= new ThemeSetting({ storage: browserStorage() });
+    this.#themeProvider.setValue(this.theme);
     this.#attach(this.store);
+    this.#activity?.start();
+    this.#allocation?.start();
     window.addEventListener('popstate', this.#onPopState);
     window.addEventListener('online', this.#onOnline);
     window.addEventListener('yg-update-available', this.#onUpdateAvailable);
@@ -249,6 +276,8 @@ export class YgApp extends LitElement {
     window.removeEventListener('popstate', this.#onPopState);
     window.removeEventListener('online', this.#onOnline);
     window.removeEventListener('yg-update-available', this.#onUpdateAvailable);
+    this.#activity?.stop();
+    this.#allocation?.stop();
     this.store?.stop();
   }
 
@@ -258,6 +287,14 @@ export class YgApp extends LitElement {
     this.#clusterProvider.setValue(store.cluster);
     this.#connectionProvider.setValue(store.connection);
     this.#storeProvider.setValue(store);
+    this.api ??= createApi({ getToken: () => store.token, onUnauthorized: () => store.unauthorized() });
+    this.#apiProvider.setValue(this.api);
+    this.#activity?.stop();
+    this.#allocation?.stop();
+    this.#activity = new ActivityFeed(store.cluster);
+    this.#allocation = new AllocationHistory(store.cluster);
+    this.#activityProvider.setValue(this.#activity.items);
+    this.#allocationProvider.setValue(this.#allocation.samples);
     this.#connection ??= new StoreController(this, store.connection);
   }
 
@@ -265,8 +302,9 @@ export class YgApp extends LitElement {
     const status = this.#connection?.value?.status;
     if (this.loginPending && status !== 'connecting') this.loginPending = false;
     if (changed.has('address' as keyof YgApp)) {
-      const route = matchRoute(this.address.path);
-      document.title = route && route.path !== '/' ? `${route.label} · Yagura` : 'Yagura';
+      const found = matchPage(this.address.path);
+      const title = found ? found.page.title(found.match) : NOT_FOUND.title([]);
+      document.title = found?.page.section === '/' ? 'Yagura' : `${title} · Yagura`;
     }
   }
 
@@ -294,11 +332,11 @@ export class YgApp extends LitElement {
         <md-icon-button class="logout-icon" aria-label="Log out" @click=${this.#logout}>${icons.logout}</md-icon-button>
       </header>
       <nav aria-label="Sections">
-        ${ROUTES.map((route) => {
-          const current = matchRoute(this.address.path) === route;
-          return html`<a href=${route.path} aria-current=${current ? 'page' : 'false'}>
-            <span class="indicator">${route.icon}</span>
-            <span>${route.label}</span>
+        ${SECTIONS.map((section) => {
+          const current = sectionOf(this.address.path) === section;
+          return html`<a href=${section.path} aria-current=${current ? 'page' : 'false'}>
+            <span class="indicator">${section.icon}</span>
+            <span>${section.label}</span>
           </a>`;
         })}
       </nav>
@@ -343,16 +381,17 @@ export class YgApp extends LitElement {
   }
 
   #renderView() {
-    const route = matchRoute(this.address.path) ?? NOT_FOUND;
-    if (!customElements.get(route.tag)) {
-      this.#load(route.tag, route.load);
-      return html`<md-linear-progress indeterminate aria-label="Loading ${route.label}"></md-linear-progress>`;
+    const found = matchPage(this.address.path);
+    const page = found?.page ?? NOT_FOUND;
+    if (!customElements.get(page.tag)) {
+      this.#load(page.tag, page.load);
+      return html`<md-linear-progress indeterminate aria-label="Loading ${page.title(found?.match ?? [])}"></md-linear-progress>`;
     }
-    // Views are kept once made: going back to a page keeps its scroll and local state.
-    let view = this.#views.get(route.tag);
+    // Views are kept once made: going back to a page keeps its local state (filters, tabs).
+    let view = this.#views.get(page.tag);
     if (!view) {
-      view = document.createElement(route.tag) as RoutedView;
-      this.#views.set(route.tag, view);
+      view = document.createElement(page.tag) as RoutedView;
+      this.#views.set(page.tag, view);
     }
     view.path = this.address.path;
     view.params = this.address.params;
@@ -376,18 +415,21 @@ export class YgApp extends LitElement {
     );
   }
 
-  #navigate(to: string): void {
+  #navigate(to: string, replace = false): void {
     const url = new URL(to, window.location.href);
     if (url.origin !== window.location.origin || SERVER_PATHS.test(url.pathname)) {
       window.location.assign(url.href);
       return;
     }
     const next = `${url.pathname}${url.search}${url.hash}`;
+    const samePath = url.pathname === window.location.pathname;
     if (next !== `${window.location.pathname}${window.location.search}${window.location.hash}`) {
-      window.history.pushState(null, '', next);
+      if (replace) window.history.replaceState(null, '', next);
+      else window.history.pushState(null, '', next);
     }
     this.address = currentAddress();
-    window.scrollTo({ top: 0 });
+    // A new page starts at its top; a changed filter on the same page keeps the place.
+    if (!samePath) window.scrollTo({ top: 0 });
   }
 
   #login = (event: CustomEvent<{ token: string }>) => {

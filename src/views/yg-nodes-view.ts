@@ -5,7 +5,6 @@ import '../components/yg-agent-table.js';
 import { clusterContext } from '../state/context.js';
 import { StoreController } from '../state/store-controller.js';
 import { activeTaskCounts, agentsByHostname } from './cluster-selectors.js';
-import { navigateEvent } from './routes.js';
 import { viewStyles } from './view-styles.js';
 
 const NO_AGENTS: ReadonlyMap<string, AgentView> = new Map();
@@ -33,8 +32,6 @@ export class YgNodesView extends LitElement {
         .agents=${agents}
         .taskCounts=${this.#counts(this.#tasks.value ?? NO_TASKS)}
         ?loading=${!this.#loaded.value}
-        @yg-agent-select=${(e: CustomEvent<{ agentId: string }>) =>
-          this.dispatchEvent(navigateEvent(`/tasks?agent=${encodeURIComponent(e.detail.agentId)}`))}
       ></yg-agent-table>
     `;
   }

@@ -1,147 +1,154 @@
 import { LitElement, css, html } from 'lit';
 import { customElement } from 'lit/decorators.js';
-import { isTerminal } from '../../protocol/types.js';
-import type { AgentView, FrameworkView, TaskView } from '../../protocol/types.js';
-import { formatCpus, formatMiB, percent } from '../components/format.js';
-import '../components/yg-task-table.js';
-import { clusterContext } from '../state/context.js';
+import type { AgentState, AgentView, ServiceView, TaskView } from '../../protocol/types.js';
+import { TASK_STATES } from '../../protocol/types.js';
+import { agentStateChip, SERVICE_STATUSES, serviceStatusChip, taskStateChip } from '../components/states.js';
+import '../components/yg-activity-feed.js';
+import type { BreakdownItem } from '../components/yg-breakdown.js';
+import '../components/yg-breakdown.js';
+import '../components/yg-resource-bar.js';
+import '../components/yg-sparkline.js';
+import type { SparkSeries } from '../components/yg-sparkline.js';
+import type { ActivityItem } from '../state/activity.js';
+import type { AllocationSample } from '../state/allocation-history.js';
+import { capacity } from '../state/allocation-history.js';
+import { activityContext, allocationContext, clusterContext } from '../state/context.js';
 import { memoize } from '../state/memo.js';
 import { StoreController } from '../state/store-controller.js';
-import { hostnames, tasksByActivity } from './cluster-selectors.js';
-import { navigateEvent } from './routes.js';
+import { agentStateCounts, serviceStatusCounts, taskStateCounts } from './cluster-selectors.js';
 import { viewStyles } from './view-styles.js';
 
 const NO_AGENTS: ReadonlyMap<string, AgentView> = new Map();
 const NO_TASKS: ReadonlyMap<string, TaskView> = new Map();
-const NO_FRAMEWORKS: ReadonlyMap<string, FrameworkView> = new Map();
-const RECENT = 5;
+const NO_SERVICES: ReadonlyMap<string, ServiceView> = new Map();
+const AGENT_STATES: readonly AgentState[] = ['ACTIVE', 'DRAINING', 'DRAINED', 'UNREACHABLE', 'GONE'];
 
-interface Totals {
-  activeAgents: number;
-  agents: number;
-  cpus: { used: number; total: number };
-  mem: { used: number; total: number };
-}
-
-/** Resources count only on agents that can run tasks: a drained node's CPUs are not capacity. */
-function totals(agents: ReadonlyMap<string, AgentView>): Totals {
-  const result: Totals = { activeAgents: 0, agents: agents.size, cpus: { used: 0, total: 0 }, mem: { used: 0, total: 0 } };
-  for (const agent of agents.values()) {
-    if (agent.state !== 'ACTIVE') continue;
-    result.activeAgents += 1;
-    result.cpus.used += agent.allocated.cpus;
-    result.cpus.total += agent.resources.cpus;
-    result.mem.used += agent.allocated.mem;
-    result.mem.total += agent.resources.mem;
-  }
-  return result;
-}
+/** The feed keeps more; the overview shows the latest. */
+const FEED_ITEMS = 12;
+const share = (used: number, total: number) => (total > 0 ? (used / total) * 100 : 0);
 
 @customElement('yg-overview-view')
 export class YgOverviewView extends LitElement {
   static override styles = [
     viewStyles,
     css`
-      .cards {
+      .capacity {
         display: grid;
-        grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr));
-        gap: 12px;
-        margin: 0;
-        padding: 0;
+        grid-template-columns: repeat(3, minmax(0, 1fr)) minmax(12rem, 1.2fr);
+        gap: 24px;
+        align-items: start;
       }
-      .card {
-        padding: 16px;
-        border-radius: var(--yg-radius, 12px);
-        background: var(--yg-card-container, #f2f3fa);
-        border: 1px solid var(--md-sys-color-outline-variant, #c3c7cf);
-      }
-      dt {
-        font-size: 0.75rem;
+      .trend h3 {
+        margin: 0 0 8px;
+        font-size: 0.875rem;
         font-weight: 500;
-        letter-spacing: 0.04em;
-        color: var(--md-sys-color-on-surface-variant, #43474e);
       }
-      dd {
-        margin: 4px 0 0;
-        font-size: 1.75rem;
-        line-height: 2.25rem;
-        font-variant-numeric: tabular-nums;
+      .breakdowns {
+        display: grid;
+        grid-template-columns: repeat(3, minmax(0, 1fr));
+        gap: 16px;
+        margin-top: 16px;
       }
-      dd small {
-        display: block;
-        font-size: 0.8125rem;
-        line-height: 1.25rem;
-        color: var(--md-sys-color-on-surface-variant, #43474e);
+      .breakdowns h2 {
+        font-size: 1rem;
+      }
+      .feed {
+        margin-top: 16px;
+      }
+      @media (max-width: 1099px) {
+        .capacity {
+          grid-template-columns: repeat(3, minmax(0, 1fr));
+        }
+        .trend {
+          grid-column: 1 / -1;
+        }
+      }
+      @media (max-width: 799px) {
+        .capacity,
+        .breakdowns {
+          grid-template-columns: minmax(0, 1fr);
+        }
       }
     `,
   ];
 
   readonly #agents = new StoreController(this, clusterContext, (s) => s.agents);
   readonly #tasks = new StoreController(this, clusterContext, (s) => s.tasks);
-  readonly #frameworks = new StoreController(this, clusterContext, (s) => s.frameworks);
+  readonly #services = new StoreController(this, clusterContext, (s) => s.services);
   readonly #loaded = new StoreController(this, clusterContext, (s) => s.loaded);
-  readonly #totals = memoize(totals);
-  readonly #sorted = tasksByActivity();
-  readonly #recent = memoize((tasks: readonly TaskView[]) => tasks.slice(0, RECENT));
-  readonly #names = hostnames();
-  readonly #running = memoize((tasks: ReadonlyMap<string, TaskView>) => {
-    let running = 0;
-    let active = 0;
-    for (const task of tasks.values()) {
-      if (task.state === 'TASK_RUNNING') running += 1;
-      if (!isTerminal(task.state)) active += 1;
-    }
-    return { running, active };
-  });
+  readonly #activity = new StoreController(this, activityContext);
+  readonly #samples = new StoreController(this, allocationContext);
+  readonly #capacity = memoize(capacity);
+  readonly #recent = memoize((items: readonly ActivityItem[]) => items.slice(0, FEED_ITEMS));
+  readonly #agentCounts = agentStateCounts();
+  readonly #taskCounts = taskStateCounts();
+  readonly #serviceCounts = serviceStatusCounts();
+  readonly #series = memoize((samples: readonly AllocationSample[]): SparkSeries[] => [
+    { label: 'CPU', values: samples.map((s) => share(s.cpus, s.cpusTotal)), color: 'var(--yg-chart-cpu)' },
+    { label: 'Memory', values: samples.map((s) => share(s.mem, s.memTotal)), color: 'var(--yg-chart-mem)' },
+  ]);
 
   override render() {
-    const agents = this.#agents.value ?? NO_AGENTS;
-    const tasks = this.#tasks.value ?? NO_TASKS;
-    const frameworks = this.#frameworks.value ?? NO_FRAMEWORKS;
     const loaded = this.#loaded.value ?? false;
-    const t = this.#totals(agents);
-    const counts = this.#running(tasks);
-    const dash = '–';
+    const c = this.#capacity(this.#agents.value ?? NO_AGENTS);
+    const agents = this.#agentCounts(this.#agents.value ?? NO_AGENTS);
+    const tasks = this.#taskCounts(this.#tasks.value ?? NO_TASKS);
+    const services = this.#serviceCounts(this.#services.value ?? NO_SERVICES);
+    const samples = this.#samples.value ?? [];
+    const minutes = samples.length > 1 ? Math.max(1, Math.round((samples[samples.length - 1]!.at - samples[0]!.at) / 60_000)) : 0;
     return html`
       <header><h1>Overview</h1></header>
-      <dl class="cards">
-        <div class="card">
-          <dt>Agents</dt>
-          <dd>${loaded ? t.activeAgents : dash}<small>active of ${loaded ? t.agents : dash}</small></dd>
+      <section class="card" aria-labelledby="capacity-title">
+        <h2 id="capacity-title">Allocated on active agents</h2>
+        <div class="capacity">
+          <yg-resource-bar label="CPU" unit="cpus" .used=${c.cpus.used} .total=${c.cpus.total}></yg-resource-bar>
+          <yg-resource-bar label="Memory" unit="mib" .used=${c.mem.used} .total=${c.mem.total}></yg-resource-bar>
+          <yg-resource-bar label="Disk" unit="mib" .used=${c.disk.used} .total=${c.disk.total}></yg-resource-bar>
+          <div class="trend">
+            <h3>Since this page opened${minutes ? ` (${minutes} min)` : ''}</h3>
+            <yg-sparkline label="Allocated CPU and memory since this page opened" .series=${this.#series(samples)}></yg-sparkline>
+          </div>
         </div>
-        <div class="card">
-          <dt>Tasks running</dt>
-          <dd>${loaded ? counts.running : dash}<small>${loaded ? counts.active : dash} not finished</small></dd>
-        </div>
-        <div class="card">
-          <dt>CPUs allocated</dt>
-          <dd>
-            ${loaded ? `${Math.round(percent(t.cpus.used, t.cpus.total))} %` : dash}
-            <small>${formatCpus(t.cpus.used)} of ${formatCpus(t.cpus.total)}</small>
-          </dd>
-        </div>
-        <div class="card">
-          <dt>Memory allocated</dt>
-          <dd>
-            ${loaded ? `${Math.round(percent(t.mem.used, t.mem.total))} %` : dash}
-            <small>${formatMiB(t.mem.used)} of ${formatMiB(t.mem.total)}</small>
-          </dd>
-        </div>
-        <div class="card">
-          <dt>Frameworks</dt>
-          <dd>${loaded ? frameworks.size : dash}<small>registered</small></dd>
-        </div>
-      </dl>
-      <h2>Recent tasks</h2>
-      <yg-task-table
-        label="Recent tasks"
-        .tasks=${this.#recent(this.#sorted(tasks))}
-        .agentNames=${this.#names(agents)}
-        ?loading=${!loaded}
-        @yg-agent-select=${(e: CustomEvent<{ agentId: string }>) =>
-          this.dispatchEvent(navigateEvent(`/tasks?agent=${encodeURIComponent(e.detail.agentId)}`))}
-      ></yg-task-table>
-      <p><a href="/tasks">All tasks</a></p>
+      </section>
+      <div class="breakdowns">
+        <section class="card" aria-labelledby="agents-title">
+          <h2 id="agents-title">Agents</h2>
+          <yg-breakdown
+            noun="agents"
+            ?loading=${!loaded}
+            .items=${AGENT_STATES.map((state): BreakdownItem => {
+              const chip = agentStateChip(state);
+              return { label: chip.label.toLowerCase(), count: agents.get(state) ?? 0, tone: chip.tone, token: chip.token, href: '/nodes' };
+            })}
+          ></yg-breakdown>
+        </section>
+        <section class="card" aria-labelledby="services-title">
+          <h2 id="services-title">Services</h2>
+          <yg-breakdown
+            noun="services"
+            ?loading=${!loaded}
+            .items=${SERVICE_STATUSES.map((status): BreakdownItem => {
+              const chip = serviceStatusChip(status);
+              return { label: chip.label, count: services.get(status) ?? 0, tone: chip.tone, token: chip.token, href: `/services?status=${status}` };
+            })}
+          ></yg-breakdown>
+        </section>
+        <section class="card" aria-labelledby="tasks-title">
+          <h2 id="tasks-title">Tasks</h2>
+          <yg-breakdown
+            noun="tasks"
+            ?loading=${!loaded}
+            .items=${TASK_STATES.map((state): BreakdownItem => {
+              const chip = taskStateChip(state);
+              return { label: chip.label.toLowerCase(), count: tasks.get(state) ?? 0, tone: chip.tone, token: chip.token, href: `/tasks?state=${state}` };
+            })}
+          ></yg-breakdown>
+        </section>
+      </div>
+      <section class="card feed" aria-labelledby="feed-title">
+        <h2 id="feed-title">Live activity</h2>
+        <yg-activity-feed label="Live activity" .items=${this.#recent(this.#activity.value ?? [])}></yg-activity-feed>
+      </section>
     `;
   }
 }
