@@ -6,10 +6,12 @@ import { runAllocatorBench, type BenchResult } from './allocator.bench.js';
 import { runLaunchBench } from './launch.bench.js';
 import { runJobsBench } from './jobs.bench.js';
 import { runPlacementBench } from './placement.bench.js';
+import { runMarathonBench } from './marathon.bench.js';
 
 const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['allocator', runAllocatorBench],
   ['placement', runPlacementBench],
+  ['marathon', runMarathonBench],
   ['launch', runLaunchBench],
   ['jobs', runJobsBench],
 ];

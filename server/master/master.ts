@@ -100,6 +100,10 @@ export class Master {
   private readonly agents = new Map<string, AgentRecord>();
   private readonly frameworks = new Map<string, FrameworkRecord>();
   private readonly tasks = new Map<string, TaskRecord>();
+  /** Task ids per framework (all states), for frameworks that look at their own tasks often. */
+  private readonly tasksByFramework = new Map<string, Set<string>>();
+  /** Bumped on every task change, so readers can cache what they derive from tasks. */
+  private taskChanges = 0;
   /** Non-terminal task ids per agent, so agent-wide operations do not scan every task. */
   private readonly tasksByAgent = new Map<string, Set<string>>();
   private readonly offers = new Map<string, Offer>();
@@ -173,6 +177,9 @@ export class Master {
     }
     for (const t of tasks) {
       this.tasks.set(t.id, t);
+      let own = this.tasksByFramework.get(t.frameworkId);
+      if (!own) this.tasksByFramework.set(t.frameworkId, (own = new Set()));
+      own.add(t.id);
       if (!isTerminal(t.state)) {
         this.indexTask(t);
         if (this.agents.get(t.agentId)?.state !== 'GONE') this.allocator.allocate(t.agentId, t.frameworkId, t.resources);
@@ -215,6 +222,11 @@ export class Master {
     return a && toAgentView(a);
   }
 
+  /** Without copying the agent: for serializing many tasks. */
+  agentHostname(id: string): string | undefined {
+    return this.agents.get(id)?.hostname;
+  }
+
   listAgents(): AgentView[] {
     return [...this.agents.values()].map(toAgentView);
   }
@@ -226,6 +238,21 @@ export class Master {
 
   listTasks(): TaskView[] {
     return [...this.tasks.values()].map(toTaskView);
+  }
+
+  /** One framework's tasks, in all states. */
+  frameworkTasks(frameworkId: string): TaskView[] {
+    const out: TaskView[] = [];
+    for (const id of this.tasksByFramework.get(frameworkId) ?? []) {
+      const t = this.tasks.get(id);
+      if (t) out.push(toTaskView(t));
+    }
+    return out;
+  }
+
+  /** Changes whenever any task changes (committed or not): a cache key for derived data. */
+  get taskChangeCount(): number {
+    return this.taskChanges;
   }
 
   getFramework(id: string): FrameworkView | undefined {
@@ -382,6 +409,10 @@ export class Master {
 
   private putTask(t: TaskRecord, changed?: Partial<TaskView>): void {
     this.tasks.set(t.id, t);
+    this.taskChanges++;
+    let own = this.tasksByFramework.get(t.frameworkId);
+    if (!own) this.tasksByFramework.set(t.frameworkId, (own = new Set()));
+    own.add(t.id);
     this.dirtyTasks.add(t.id);
     if (changed === undefined) this.pendingEvents.push({ kind: 'task', op: 'put', id: t.id, data: toTaskView(t) });
     else if (Object.keys(changed).length > 0) this.pendingEvents.push({ kind: 'task', op: 'patch', id: t.id, data: changed });

@@ -25,6 +25,7 @@ describe('services on several agents', { timeout: 120_000 }, () => {
     await c.m.services.deploy([{ id: '/uniq', to: app({ id: '/uniq', cmd: 'sleep 600', instances: 3, cpus: 0.1, mem: 32, constraints: [['hostname', 'UNIQUE']] }) }]);
     await waitFor(() => running(c!, '/uniq').length === 3, 20_000, '3 running');
     assert.deepEqual(running(c, '/uniq').map((t) => hostOf(c!, t)).sort(), ['node-1', 'node-2', 'node-3']);
+    await waitFor(() => c!.m.services.listDeployments().length === 0, 10_000, 'the deployment to finish');
 
     const before = c.m.services.getApp('/uniq')!.def;
     await c.m.services.deploy([{ id: '/uniq', to: { ...before, instances: 4 } }]);

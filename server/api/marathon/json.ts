@@ -21,7 +21,7 @@ export function isServiceTask(t: TaskView | undefined): t is TaskView {
 }
 
 export function taskToJson(master: Master, t: TaskView, healthChecked: number): Record<string, unknown> {
-  const host = master.getAgent(t.agentId)?.hostname ?? '';
+  const host = master.agentHostname(t.agentId) ?? '';
   const out: Record<string, unknown> = {
     id: t.id,
     appId: t.labels[APP_ID_LABEL] ?? '',

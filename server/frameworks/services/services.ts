@@ -79,6 +79,7 @@ export class ServicesFramework implements SchedulerConnection {
   private suppressed = false;
   private subscribedOnce = false;
   private lastVersion = 0;
+  private byAppCache: { at: number; map: Map<string, TaskView[]> } | undefined;
 
   constructor(opts: ServicesOptions) {
     this.master = opts.master;
@@ -606,15 +607,17 @@ export class ServicesFramework implements SchedulerConnection {
   // Views
 
   private tasksByApp(): Map<string, TaskView[]> {
+    // reads (API, views) come in bursts between changes: derive once per change of any task
+    if (this.byAppCache && this.byAppCache.at === this.master.taskChangeCount) return this.byAppCache.map;
     const out = new Map<string, TaskView[]>();
-    for (const t of this.master.listTasks()) {
-      if (t.frameworkId !== SERVICES_FRAMEWORK_ID) continue;
+    for (const t of this.master.frameworkTasks(SERVICES_FRAMEWORK_ID)) {
       const id = t.labels[APP_ID_LABEL];
       if (!id) continue;
       let list = out.get(id);
       if (!list) out.set(id, (list = []));
       list.push(t);
     }
+    this.byAppCache = { at: this.master.taskChangeCount, map: out };
     return out;
   }
 
