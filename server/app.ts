@@ -41,6 +41,8 @@ export interface BuildOptions {
   log?: Logger;
   /** How often the services framework re-evaluates time-based rules (backoff, unreachable). */
   servicesTickMs?: number;
+  /** Finished runs kept per job (default 50). */
+  jobHistory?: number;
   /** Read-only directories served from the artifact store under /artifacts/<prefix>/. */
   artifactMounts?: Record<string, string>;
 }
@@ -94,7 +96,7 @@ export async function build(opts: BuildOptions): Promise<Yagura> {
   registerMesosApis(http, { master });
   await registerArtifacts(http, { dir: join(opts.dataDir, 'artifacts'), ...(opts.artifactMounts ? { mounts: opts.artifactMounts } : {}) });
   const marathon = registerMarathonApi(http, { master, services });
-  await registerJobsApi(http, { master, jobs: new JobsFramework({ master, log }) });
+  await registerJobsApi(http, { master, jobs: new JobsFramework({ master, log, ...(opts.jobHistory !== undefined ? { historyLimit: opts.jobHistory } : {}) }) });
   await registerStatic(http, opts.distDir ?? join(ROOT, 'dist'));
   const hub = new StreamHub(master, auth, opts.stream);
   const sockets = attachSockets(http.server, { master, auth, hub, agentSecret, allowedOrigins, log, serviceUpgrade: marathon.upgrade });

@@ -33,6 +33,7 @@ const MASTER_OPTIONS: CommandSpec['options'] = {
   'heartbeat-interval': { type: 'number', help: 'agent heartbeat interval, seconds', default: 5 },
   'max-missed-heartbeats': { type: 'number', help: 'missed heartbeats before an agent is UNREACHABLE', default: 3 },
   'offer-timeout': { type: 'number', help: 'seconds before an unused offer is rescinded', default: 60 },
+  'job-history': { type: 'number', help: 'finished runs kept per job (with their output tails)', default: 50 },
   quiet: { type: 'boolean', help: 'log warnings and errors only' },
 };
 
@@ -105,6 +106,13 @@ function pick<T>(o: Record<string, T>, keys: string[]): Record<string, T> {
 
 async function startMaster(p: Parsed, log: Logger) {
   const o = p.options;
+  for (const name of ['port', 'job-history', 'max-missed-heartbeats'] as const) {
+    const v = Number(o[name]);
+    if (!Number.isInteger(v) || v < (name === 'port' ? 0 : 1)) throw new UsageError(`--${name} must be a whole number${name === 'port' ? '' : ' of at least 1'}`);
+  }
+  for (const name of ['heartbeat-interval', 'offer-timeout'] as const) {
+    if (!(Number(o[name]) > 0)) throw new UsageError(`--${name} must be a number of seconds above 0`);
+  }
   const app = await build({
     dataDir: resolve(String(o['data-dir'])),
     host: String(o.host),
@@ -112,6 +120,7 @@ async function startMaster(p: Parsed, log: Logger) {
     auth: o.auth !== false,
     ...(o['agent-secret'] ? { agentSecret: String(o['agent-secret']) } : {}),
     allowedOrigins: (o['allowed-origin'] as string[] | undefined) ?? [],
+    jobHistory: Number(o['job-history']),
     master: {
       heartbeatIntervalMs: Number(o['heartbeat-interval']) * 1000,
       maxMissedHeartbeats: Number(o['max-missed-heartbeats']),
