@@ -84,14 +84,14 @@ async function yaguraLaunch(n: number): Promise<number> {
     error() {},
     close() {},
   };
-  await app.master.subscribe({ name: 'bench', user: 'root', roles: ['*'], failoverTimeoutSeconds: 60 }, sched, 'bench');
+  const fw = await app.master.subscribe({ name: 'bench', user: 'root', roles: ['*'], failoverTimeoutSeconds: 60 }, sched, 'bench');
   const offer = await new Promise<Offer>((r) => {
     if (offers.length) r(offers.shift()!);
     else wake = () => r(offers.shift()!);
   });
   const t0 = performance.now();
   await app.master.accept(
-    app.master.listFrameworks()[0]!.id,
+    fw.id,
     [offer.id],
     Array.from({ length: n }, (_, i) => ({
       taskId: `bench-${i}`,

@@ -116,6 +116,8 @@ class TaskRun {
   peakRss = 0;
   killTimer: NodeJS.Timeout | undefined;
   saving: Promise<void> = Promise.resolve();
+  /** A checkpoint write that is queued but has not started: later saves join it. */
+  queuedSave: Promise<void> | undefined;
   lastSent = new Map<string, number>();
   /** Set when the wrapper was spawned but could not be started properly. */
   launchError: string | undefined;
@@ -733,10 +735,20 @@ export class Agent extends EventEmitter {
   // -------------------------------------------------------------------------
   // status updates and checkpoints
 
+  /**
+   * Checkpoint the task. Writes are serialized per task, and saves asked for while one is
+   * waiting join it: the queued write takes the state as it is when it starts, so a burst of
+   * changes (launch, STARTING, RUNNING, acks) costs one fsync per write in flight, not one each.
+   */
   private save(task: TaskRun): Promise<void> {
+    if (task.queuedSave) return task.queuedSave;
     const file = path.join(task.meta, 'task.json');
-    const run = task.saving.then(() => writeJsonAtomic(file, task.cp));
+    const run = task.saving.then(() => {
+      task.queuedSave = undefined;
+      return writeJsonAtomic(file, task.cp);
+    });
     task.saving = run.catch((err: Error) => this.log('error', `checkpoint of ${task.id}: ${err.message}`));
+    task.queuedSave = task.saving;
     return task.saving;
   }
 
