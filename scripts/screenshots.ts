@@ -42,9 +42,11 @@ async function api<T>(path: string, init: { method?: string; body?: unknown } = 
 
 interface App {
   id: string;
+  version: string;
   tasksRunning: number;
   instances: number;
-  tasks?: Array<{ id: string }>;
+  deployments: Array<{ id: string }>;
+  tasks?: Array<{ id: string; state: string; version: string | null }>;
 }
 
 async function waitRunning(id: string, count: number): Promise<App> {
@@ -61,9 +63,15 @@ async function waitRunning(id: string, count: number): Promise<App> {
  * in the window exist) and the phone's navigation bar sticks to the window's bottom edge.
  */
 async function shoot(page: Page, path: string, width: number, height: number): Promise<void> {
-  const full = Number(await page.evaluate('document.documentElement.scrollHeight'));
-  await page.setViewportSize({ width, height: Math.max(height, full) });
-  await page.waitForTimeout(400);
+  // Some heights follow the window (vh); a few rounds settle on the page's own height.
+  let tall = height;
+  for (let round = 0; round < 4; round++) {
+    const full = Number(await page.evaluate('document.documentElement.scrollHeight'));
+    if (full <= tall) break;
+    tall = full;
+    await page.setViewportSize({ width, height: tall });
+    await page.waitForTimeout(300);
+  }
   await page.screenshot({ path, fullPage: true });
   await page.setViewportSize({ width, height });
 }
@@ -136,12 +144,15 @@ try {
   await api('/v2/apps', { method: 'POST', body: { id: '/batch/flaky-sync', cmd: 'echo "syncing"; sleep 3; echo "upstream refused the connection" >&2; exit 1', instances: 1, cpus: 0.1, mem: 32, backoffSeconds: 5 } });
   await waitRunning('/prod/web', 2);
   await waitRunning('/prod/api', 1);
-  // A second and third version of /prod/api, for the versions tab.
+  // A second version of /prod/api, for the versions tab; its new instance is the one shown.
   await api('/v2/apps/prod/api', { method: 'PUT', body: { env: { LOG_LEVEL: 'debug', UPSTREAM: 'http://inventory.internal' } } });
-  await sleep(1500);
-  const api2 = await waitRunning('/prod/api', 1);
-  const apiTask = api2.tasks?.[0]?.id;
-  if (!apiTask) throw new Error('no task of /prod/api');
+  let apiTask: string | undefined;
+  for (let i = 0; i < 150 && !apiTask; i++) {
+    const { app } = await api<{ app: App }>('/v2/apps/prod/api?embed=app.tasks');
+    if (app.deployments.length === 0) apiTask = app.tasks?.find((t) => t.version === app.version && t.state === 'TASK_RUNNING')?.id;
+    await sleep(200);
+  }
+  if (!apiTask) throw new Error('the new version of /prod/api did not start');
   await sleep(2500);
 
   const browser = await launchBrowser();

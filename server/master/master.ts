@@ -1241,6 +1241,7 @@ const TASK_VIEW_FIELDS: Array<keyof TaskView> = ['state', 'reason', 'message', '
 /** Only the fields a status update can change, and only those that did: what the stream sends. */
 function diffTask(before: TaskView, after: TaskView): Partial<TaskView> {
   const out: Record<string, unknown> = {};
-  for (const k of TASK_VIEW_FIELDS) if (before[k] !== after[k]) out[k] = after[k];
+  // a cleared field goes out as null: JSON has no undefined, and the client deletes it
+  for (const k of TASK_VIEW_FIELDS) if (before[k] !== after[k]) out[k] = after[k] === undefined ? null : after[k];
   return out as Partial<TaskView>;
 }

@@ -76,12 +76,17 @@ const COLLECTION: Record<ClusterEvent['kind'], Collection> = {
   jobRun: 'jobRuns',
 };
 
-/** Merges a patch; returns the same object when no field actually changes. */
+/**
+ * Merges a patch; returns the same object when no field actually changes. A `null` in a patch
+ * means the field was cleared (JSON has no undefined), so the key is removed.
+ */
 function patched<T extends object>(current: T, patch: Partial<T>): T {
-  for (const key of Object.keys(patch) as Array<keyof T>) {
-    if (!Object.is(current[key], patch[key])) return { ...current, ...patch };
-  }
-  return current;
+  const keys = Object.keys(patch) as Array<keyof T>;
+  const changes = keys.some((key) => (patch[key] === null ? key in current : !Object.is(current[key], patch[key])));
+  if (!changes) return current;
+  const next = { ...current, ...patch } as Record<keyof T, unknown>;
+  for (const key of keys) if (patch[key] === null) delete next[key];
+  return next as T;
 }
 
 /**

@@ -154,10 +154,17 @@ export const viewStyles = css`
   pre.code:focus-visible {
     outline: 2px solid var(--md-sys-color-primary, #36618e);
   }
-  md-tabs {
-    max-width: 36rem;
+  /* Tabs sit at the start over a full-width divider (md-tabs spreads its tabs over its width). */
+  .tabbar {
     margin-bottom: 16px;
+    border-bottom: 1px solid var(--md-sys-color-outline-variant, #c3c7cf);
+  }
+  .tabbar md-tabs {
+    max-width: 32rem;
     --md-primary-tab-container-color: transparent;
+  }
+  .tabbar md-tabs::part(divider) {
+    display: none;
   }
   @media (max-width: 599px) {
     dl.fields {

@@ -8,7 +8,6 @@ import '@material/web/iconbutton/icon-button.js';
 import '@material/web/progress/linear-progress.js';
 import { brandMark, icons } from '../components/icons.js';
 import type { Tone } from '../components/states.js';
-import '../components/yg-login.js';
 import type { YgLogin } from '../components/yg-login.js';
 import '../components/yg-state-chip.js';
 import { ActivityFeed } from '../state/activity.js';
@@ -345,6 +344,8 @@ export class YgApp extends LitElement {
   }
 
   #renderLogin(connection: ConnectionInfo) {
+    // Most visits come with a token; the form (and its text field) loads only when needed.
+    void import('../components/yg-login.js');
     const error = connection.status === 'unauthorized' ? (connection.message ?? 'The master refused the access token.') : '';
     return html`<div class="login-page">
       <span class="brand">${brandMark}<span>Yagura</span></span>

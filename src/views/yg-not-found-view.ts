@@ -2,7 +2,7 @@ import { LitElement, html } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { viewStyles } from './view-styles.js';
 
-/** Also where the manifest's shortcuts to views not built yet (services, catalog) land. */
+/** Also where the manifest's shortcut to a view not built yet (the catalog) lands. */
 @customElement('yg-not-found-view')
 export class YgNotFoundView extends LitElement {
   static override styles = viewStyles;

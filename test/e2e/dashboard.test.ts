@@ -74,7 +74,7 @@ describe('dashboard against a real master', () => {
       const [offer] = await fw.offersOf([agent.id], WAIT.timeout);
       const accepted = await fw.accept([offer.id.value], [commandTask(offer, 'e2e-sleeper', { cpus: 0.1, mem: 32, command: 'sleep 600' })], 0);
       assert.equal(accepted.status, 202, accepted.text);
-      const row = page.locator('yg-task-table tr.row', { hasText: 'e2e-sleeper' });
+      const row = page.locator('yg-task-list yg-task-row', { hasText: 'e2e-sleeper' });
       await row.locator('yg-state-chip', { hasText: 'RUNNING' }).waitFor(WAIT);
 
       const killed = await fw.kill('e2e-sleeper');

@@ -103,3 +103,14 @@ describe('cluster state', () => {
     expect(after.tasks.has('ghost')).to.equal(false);
   });
 });
+
+describe('cleared fields', () => {
+  it('removes a field that a patch sets to null', () => {
+    const agent = { ...mockAgent({ id: 'a1' }), unreachableAt: 5 };
+    const state = fromSnapshot(mockSnapshot({ seq: 1, agents: [agent] }));
+    const next = applyEvents(state, [{ seq: 2, at: 0, kind: 'agent', op: 'patch', id: 'a1', data: { state: 'ACTIVE', unreachableAt: null } as never }]);
+    const after = next.agents.get('a1')!;
+    expect(after.state).to.equal('ACTIVE');
+    expect('unreachableAt' in after).to.equal(false);
+  });
+});

@@ -1,4 +1,4 @@
-import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/components/yg-agent-table.js';
 import type { YgAgentTable } from '../../src/components/yg-agent-table.js';
 import { mockAgent, resources } from '../support/builders.js';
@@ -57,13 +57,9 @@ describe('yg-agent-table', () => {
     expect(cellText(after[0]!, 'State')).to.equal('ACTIVE');
   });
 
-  it('reports a click on a hostname as yg-agent-select', async () => {
+  it('links each hostname to its node page', async () => {
     const el = await fixture<YgAgentTable>(html`<yg-agent-table .agents=${agents}></yg-agent-table>`);
-    const button = rows(el)[1]!.querySelector('button')!;
-    setTimeout(() => button.click());
-    const event = await oneEvent(el, 'yg-agent-select');
-    expect(event.detail).to.deep.equal({ agentId: 'a2' });
-    expect(event.composed).to.equal(true);
+    expect(rows(el).map((row) => row.querySelector('a')!.getAttribute('href'))).to.deep.equal(['/nodes/a1', '/nodes/a2']);
   });
 
   it('tells loading from empty', async () => {

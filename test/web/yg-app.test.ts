@@ -4,6 +4,7 @@ import { ClusterStore } from '../../src/state/cluster-store.js';
 import '../../src/views/yg-app.js';
 import type { YgApp } from '../../src/views/yg-app.js';
 import { mockAgent, mockSnapshot } from '../support/builders.js';
+import { mockService } from './mock-services.js';
 import { FakeSocket, ManualTimers, memoryTokens } from './stream-fakes.js';
 import { useTheme } from './theme.js';
 
@@ -36,6 +37,8 @@ describe('yg-app', () => {
 
   it('asks for a token, connects with it, and shows the shell once the master answers', async () => {
     const { el, sockets, last } = await shell(null);
+    // The form is loaded on demand: only a visit without a token needs it.
+    await customElements.whenDefined('yg-login');
     const login = root(el).querySelector('yg-login')!;
     expect(login).to.exist;
     expect(sockets).to.have.length(0);
@@ -62,7 +65,7 @@ describe('yg-app', () => {
     const link = [...el.shadowRoot!.querySelectorAll('nav a')].find((a) => a.textContent!.includes('Nodes'))!;
     (link as HTMLAnchorElement).click();
     expect(location.pathname).to.equal('/nodes');
-    await waitUntil(() => root(el).querySelector('yg-nodes-view'), 'the Nodes view loads');
+    await waitUntil(() => root(el).querySelector('yg-nodes-view'), 'the Nodes view loads', { timeout: 8000 });
     expect(link.getAttribute('aria-current')).to.equal('page');
     expect(document.title).to.equal('Nodes · Yagura');
 
@@ -80,6 +83,41 @@ describe('yg-app', () => {
     await view.updateComplete;
     await table.updateComplete;
     expect(table.shadowRoot!.textContent).to.include('node-2');
+  });
+
+  it('gives every object a URL: a service page loads lazily from its address, and Back returns', async () => {
+    const { el, last } = await shell('tok');
+    last().open();
+    last().receive({
+      type: 'snapshot',
+      ...mockSnapshot({ seq: 1, services: [mockService({ id: '/prod/web' })] }),
+    });
+    await el.updateComplete;
+    const services = [...root(el).querySelectorAll('nav a')].find((a) => a.textContent!.includes('Services')) as HTMLAnchorElement;
+    services.click();
+    await waitUntil(() => root(el).querySelector('yg-services-view'), 'the Services view loads', { timeout: 8000 });
+    const list = root(el).querySelector('yg-services-view')!;
+    await list.updateComplete;
+    const table = list.shadowRoot!.querySelector('yg-service-table')!;
+    await table.updateComplete;
+    (table.shadowRoot!.querySelector('tbody a') as HTMLAnchorElement).click();
+    expect(location.pathname).to.equal(`/services/${encodeURIComponent('/prod/web')}`);
+    await waitUntil(() => root(el).querySelector('yg-service-view'), 'the service page loads', { timeout: 8000 });
+    expect(document.title).to.equal('Service /prod/web · Yagura');
+    expect(services.getAttribute('aria-current')).to.equal('page', 'a detail page belongs to its section');
+
+    history.back();
+    await waitUntil(() => location.pathname === '/services' && root(el).querySelector('yg-services-view'), 'Back returns to the list');
+    await expect(el).to.be.accessible();
+  });
+
+  it('shows a not-found page for an unknown address', async () => {
+    history.replaceState(null, '', '/no/such/page');
+    const { el, last } = await shell('tok');
+    last().open();
+    last().receive({ type: 'snapshot', ...mockSnapshot() });
+    await waitUntil(() => root(el).querySelector('yg-not-found-view'));
+    expect(document.title).to.equal('Not found · Yagura');
   });
 
   it('shows the connection dropping, and the login form with a reason on 4401', async () => {

@@ -1,0 +1,58 @@
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { ApiError } from '../state/api.js';
+
+/** What a failed command says to the user: the master's message, or what went wrong on the way. */
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError) {
+    const details = error.body?.details?.flatMap((d) => d.errors.map((e) => (d.path && d.path !== '/' ? `${d.path}: ${e}` : e))) ?? [];
+    return details.length ? `${error.message} (${details.join('; ')})` : error.message;
+  }
+  if (error instanceof TypeError) return 'The master could not be reached. Check the connection and try again.';
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * One command at a time per page: whether it runs, and how the last one failed. The page shows
+ * `busy` on its button and `error` next to it; a 409 (a deployment holds the app) offers force.
+ */
+export class CommandController implements ReactiveController {
+  busy = false;
+  error = '';
+  /** The master answered 409: the same command can be forced. */
+  conflict = false;
+  readonly #host: ReactiveControllerHost;
+
+  constructor(host: ReactiveControllerHost) {
+    this.#host = host;
+    host.addController(this);
+  }
+
+  hostConnected(): void {}
+
+  /** Runs `command`; resolves true when it succeeded. */
+  async run(command: () => Promise<unknown>): Promise<boolean> {
+    if (this.busy) return false;
+    this.busy = true;
+    this.error = '';
+    this.conflict = false;
+    this.#host.requestUpdate();
+    try {
+      await command();
+      return true;
+    } catch (error) {
+      this.error = errorText(error);
+      this.conflict = error instanceof ApiError && error.status === 409;
+      return false;
+    } finally {
+      this.busy = false;
+      this.#host.requestUpdate();
+    }
+  }
+
+  clear(): void {
+    if (!this.error && !this.conflict) return;
+    this.error = '';
+    this.conflict = false;
+    this.#host.requestUpdate();
+  }
+}
