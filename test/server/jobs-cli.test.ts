@@ -3,30 +3,14 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { servicesCluster, type ServicesCluster } from '../support/services.js';
 import { waitFor } from '../support/cluster.js';
-import { ROOT } from '../support/processes.js';
+import { yagura } from '../support/cli.js';
 
-const exec = promisify(execFile);
 
-async function yagura(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await exec(process.execPath, ['--import', 'tsx', join(ROOT, 'server', 'main.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, YAGURA_TOKEN: '', YAGURA_MASTER: '' },
-      timeout: 30_000,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const err = e as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
-  }
-}
 
 describe('yagura job', { timeout: 120_000 }, () => {
   let c: ServicesCluster;
