@@ -46,7 +46,7 @@ describe('artifact store', { timeout: 60_000 }, () => {
   });
 
   it('refuses bad paths and missing files', async () => {
-    assert.equal((await req('GET', '/artifacts/../admin-token', c.m.adminToken)).status, 404);
+    assert.equal((await req('GET', '/artifacts/..%2Fadmin-token', c.m.adminToken)).status, 400, 'an encoded traversal is refused');
     assert.equal((await req('GET', '/artifacts/bad%20name', c.m.adminToken)).status, 400);
     assert.equal((await req('GET', '/artifacts/.hidden', c.m.adminToken)).status, 400);
     assert.equal((await req('GET', '/artifacts/nope.bin', c.m.adminToken)).status, 404);
