@@ -214,7 +214,8 @@ function onStop(fn: () => Promise<void>): void {
 
 function mainHelp(): string {
   const lines = [`yagura ${VERSION} — a small datacenter operating system`, '', 'usage: yagura <command> [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(8)} ${c.summary.split('.')[0]}`);
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(width)}  ${c.summary.split('.')[0]}`);
   lines.push('', "Run 'yagura <command> --help' for a command's options.");
   return `${lines.join('\n')}\n`;
 }
