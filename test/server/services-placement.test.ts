@@ -111,6 +111,22 @@ describe('services on several agents', { timeout: 120_000 }, () => {
     assert.ok(originals.length === 2);
   });
 
+  it('launches new work after a master restart that found it idle (suppressed)', async () => {
+    const dir = (await import('node:fs')).mkdtempSync((await import('node:path')).join((await import('node:os')).tmpdir(), 'yagura-svc-idle-'));
+    c = await servicesCluster({}, dir);
+    await c.addAgent('idle');
+    await c.m.services.deploy([{ id: '/first', to: app({ id: '/first', cmd: 'sleep 600', instances: 1, cpus: 0.1, mem: 32 }) }]);
+    await waitFor(() => running(c!, '/first').length === 1 && c!.m.services.listDeployments().length === 0, 20_000, 'settled');
+    await waitFor(() => c!.m.master.getFramework('yagura-services')?.suppressed === true, 5000, 'suppressed while idle');
+    for (const a of c.agents.values()) await a.stop();
+    await c.m.close();
+    const c2 = await servicesCluster({}, dir);
+    c = c2;
+    await c2.addAgent('idle');
+    await c2.m.services.deploy([{ id: '/second', to: app({ id: '/second', cmd: 'sleep 600', instances: 1, cpus: 0.1, mem: 32 }) }]);
+    await waitFor(() => running(c2, '/second').length === 1, 20_000, 'the new app to run');
+  });
+
   it('resumes a deployment after a master restart', async () => {
     const dir = (await import('node:fs')).mkdtempSync((await import('node:path')).join((await import('node:os')).tmpdir(), 'yagura-svc-restart-'));
     c = await servicesCluster({}, dir);

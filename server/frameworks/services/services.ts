@@ -76,7 +76,6 @@ export class ServicesFramework implements SchedulerConnection {
   private published = new Map<string, string>();
   private tickScheduled = false;
   private timer: NodeJS.Timeout | undefined;
-  private suppressed = false;
   private subscribedOnce = false;
   private lastVersion = 0;
   private byAppCache: { at: number; map: Map<string, TaskView[]> } | undefined;
@@ -114,7 +113,6 @@ export class ServicesFramework implements SchedulerConnection {
 
   subscribed(): void {
     this.subscribedOnce = true;
-    this.suppressed = false;
     this.scheduleTick();
   }
 
@@ -425,10 +423,9 @@ export class ServicesFramework implements SchedulerConnection {
   private launch(wants: Map<string, number>, now: number): void {
     for (const id of [...this.queue.keys()]) if (!wants.has(id)) this.queue.delete(id);
     const pending = [...wants.values()].reduce((a, b) => a + b, 0);
-    if (pending > 0 && this.suppressed) {
-      this.suppressed = false;
-      this.master.revive(SERVICES_FRAMEWORK_ID);
-    }
+    // the master's record is the truth: it survives a restart, a flag of ours would not
+    const suppressed = this.master.getFramework(SERVICES_FRAMEWORK_ID)?.suppressed ?? false;
+    if (pending > 0 && suppressed) this.master.revive(SERVICES_FRAMEWORK_ID);
     const offers: PlacementOffer[] = [...this.heldOffers.values()].map((o) => ({
       offerId: o.id,
       agentId: o.agentId,
@@ -495,8 +492,7 @@ export class ServicesFramework implements SchedulerConnection {
         this.log('warn', `decline failed: ${String(err)}`);
       }
     }
-    if (pending === 0 && !this.suppressed) {
-      this.suppressed = true;
+    if (pending === 0 && !suppressed) {
       this.master.suppress(SERVICES_FRAMEWORK_ID);
     }
   }
