@@ -300,6 +300,13 @@ export class Master {
     return this.store.loadDocs<T>(collection);
   }
 
+  /** One document, as it will be after the next commit (a pending write wins over the store). */
+  getDoc<T>(collection: string, id: string): T | undefined {
+    const pending = this.dirtyDocs.get(`${collection}\u0000${id}`);
+    if (pending) return pending.data === null ? undefined : (pending.data as T);
+    return this.store.getDoc<T>(collection, id);
+  }
+
   /** Written with the next commit, atomically with everything else changed in this turn. */
   putDoc(collection: string, id: string, data: unknown): void {
     this.dirtyDocs.set(`${collection}\u0000${id}`, { collection, id, data });

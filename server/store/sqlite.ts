@@ -43,6 +43,7 @@ export class SqliteStore implements Store {
       putDoc: this.db.prepare('INSERT INTO docs (collection, id, data) VALUES (?, ?, ?) ON CONFLICT(collection, id) DO UPDATE SET data = excluded.data'),
       deleteDoc: this.db.prepare('DELETE FROM docs WHERE collection = ? AND id = ?'),
       loadDocs: this.db.prepare('SELECT id, data FROM docs WHERE collection = ? ORDER BY id'),
+      getDoc: this.db.prepare('SELECT data FROM docs WHERE collection = ? AND id = ?'),
       getMeta: this.db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       addToken: this.db.prepare('INSERT INTO tokens (hash, role, name, created_at) VALUES (?, ?, ?, ?)'),
@@ -92,6 +93,11 @@ export class SqliteStore implements Store {
 
   loadDocs<T = unknown>(collection: string): Array<{ id: string; data: T }> {
     return (this.stmts.loadDocs.all(collection) as Array<{ id: string; data: string }>).map((r) => ({ id: r.id, data: JSON.parse(r.data) as T }));
+  }
+
+  getDoc<T = unknown>(collection: string, id: string): T | undefined {
+    const row = this.stmts.getDoc.get(collection, id) as { data: string } | undefined;
+    return row ? (JSON.parse(row.data) as T) : undefined;
   }
 
   getMeta(key: string): string | undefined {

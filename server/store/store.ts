@@ -53,6 +53,7 @@ export interface Store {
   write(batch: StoreWrite): void;
   /** Every document of a collection, in id order. */
   loadDocs<T = unknown>(collection: string): Array<{ id: string; data: T }>;
+  getDoc<T = unknown>(collection: string, id: string): T | undefined;
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): void;
   addToken(token: TokenRecord): void;

@@ -141,6 +141,8 @@ describe('services on several agents', { timeout: 120_000 }, () => {
     const c2 = await servicesCluster({}, dir);
     c = c2;
     assert.deepEqual(c2.m.services.listDeployments().map((x) => x.id), [d.id], 'the deployment is still there');
+    assert.deepEqual(c2.m.services.versions('/big'), [d.version], 'the stored versions are known again');
+    assert.equal(c2.m.services.version('/big', d.version)?.cmd, 'sleep 600');
     await c2.addAgent('small', { resources: { cpus: 0.15, mem: 64 } });
     await c2.addAgent('more');
     await waitFor(() => c2.m.services.listDeployments().length === 0, 20_000, 'the deployment to finish');

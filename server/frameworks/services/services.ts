@@ -78,6 +78,8 @@ export class ServicesFramework implements SchedulerConnection {
   private timer: NodeJS.Timeout | undefined;
   private subscribedOnce = false;
   private lastVersion = 0;
+  /** Stored versions per app id, oldest first (ISO timestamps sort as text). */
+  private versionIndex = new Map<string, string[]>();
   private byAppCache: { at: number; map: Map<string, TaskView[]> } | undefined;
 
   constructor(opts: ServicesOptions) {
@@ -86,6 +88,14 @@ export class ServicesFramework implements SchedulerConnection {
     this.log = opts.log ?? (() => {});
     for (const { data } of this.master.loadDocs<AppRecord>(APPS)) this.apps.set(data.def.id, data);
     for (const { data } of this.master.loadDocs<DeploymentRecord>(DEPLOYMENTS)) this.deployments.set(data.view.id, data);
+    // the version list per app is read once here; definitions stay in the store until asked for
+    for (const { id: key } of this.master.loadDocs<AppDefinition>(VERSIONS)) {
+      const sep = key.lastIndexOf(' ');
+      const list = this.versionIndex.get(key.slice(0, sep)) ?? [];
+      list.push(key.slice(sep + 1));
+      this.versionIndex.set(key.slice(0, sep), list);
+    }
+    for (const list of this.versionIndex.values()) list.sort();
     for (const app of this.apps.values()) this.published.set(app.def.id, JSON.stringify(this.view(app, new Map())));
     this.master.provideViews({
       services: () => [...this.apps.values()].map((a) => this.view(a, this.tasksByApp())),
@@ -184,16 +194,11 @@ export class ServicesFramework implements SchedulerConnection {
 
   versions(appId: string): string[] {
     this.requireApp(appId);
-    return this.master
-      .loadDocs<AppDefinition>(VERSIONS)
-      .filter((d) => d.data.id === appId)
-      .map((d) => d.data.version!)
-      .sort()
-      .reverse();
+    return [...(this.versionIndex.get(appId) ?? [])].reverse();
   }
 
   version(appId: string, version: string): AppDefinition | undefined {
-    return this.master.loadDocs<AppDefinition>(VERSIONS).find((d) => d.id === `${appId} ${version}`)?.data;
+    return this.master.getDoc<AppDefinition>(VERSIONS, `${appId} ${version}`);
   }
 
   listDeployments(): DeploymentView[] {
@@ -266,6 +271,9 @@ export class ServicesFramework implements SchedulerConnection {
       this.apps.set(id, rec);
       this.saveApp(rec);
       this.master.putDoc(VERSIONS, `${id} ${version}`, rec.def);
+      const list = this.versionIndex.get(id) ?? [];
+      list.push(version);
+      this.versionIndex.set(id, list);
       this.pruneVersions(id);
     }
     this.deployments.set(view.id, record);
@@ -574,7 +582,8 @@ export class ServicesFramework implements SchedulerConnection {
   private removeApp(id: string): void {
     if (!this.apps.delete(id)) return;
     this.master.deleteDoc(APPS, id);
-    for (const { id: key } of this.master.loadDocs<AppDefinition>(VERSIONS)) if (key.startsWith(`${id} `)) this.master.deleteDoc(VERSIONS, key);
+    for (const v of this.versionIndex.get(id) ?? []) this.master.deleteDoc(VERSIONS, `${id} ${v}`);
+    this.versionIndex.delete(id);
     this.queue.delete(id);
     this.published.delete(id);
     this.master.publish({ kind: 'service', op: 'delete', id });
@@ -585,12 +594,8 @@ export class ServicesFramework implements SchedulerConnection {
   }
 
   private pruneVersions(id: string): void {
-    const keys = this.master
-      .loadDocs<AppDefinition>(VERSIONS)
-      .map((d) => d.id)
-      .filter((k) => k.startsWith(`${id} `))
-      .sort();
-    for (const k of keys.slice(0, Math.max(0, keys.length - MAX_VERSIONS))) this.master.deleteDoc(VERSIONS, k);
+    const list = this.versionIndex.get(id) ?? [];
+    for (const v of list.splice(0, Math.max(0, list.length - MAX_VERSIONS))) this.master.deleteDoc(VERSIONS, `${id} ${v}`);
   }
 
   private nextVersion(): string {
