@@ -18,10 +18,13 @@ import { Master, type MasterOptions } from './master/master.js';
 import { ServicesFramework } from './frameworks/services/services.js';
 import { JobsFramework } from './frameworks/jobs/jobs.js';
 import { registerJobsApi } from './api/jobs/index.js';
+import { registerCatalogApi } from './api/catalog.js';
+import { Catalog } from './catalog/catalog.js';
 import type { Logger } from './master/types.js';
 import { SqliteStore } from './store/sqlite.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const BUILTIN_CATALOG = join(ROOT, 'server', 'catalog', 'builtin');
 export const VERSION: string = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface BuildOptions {
@@ -43,13 +46,17 @@ export interface BuildOptions {
   servicesTickMs?: number;
   /** Finished runs kept per job (default 50). */
   jobHistory?: number;
-  /** Read-only directories served from the artifact store under /artifacts/<prefix>/. */
+  /** Read-only directories served from the artifact store under /artifacts/<prefix>/ (`catalog` is the built-in repository's code). */
   artifactMounts?: Record<string, string>;
+  /** The built-in package repository (packages/ and artifacts/); default `<repo>/server/catalog/builtin`. */
+  catalogDir?: string;
 }
 
 export interface Yagura {
   master: Master;
   services: ServicesFramework;
+  jobs: JobsFramework;
+  catalog: Catalog;
   http: FastifyInstance;
   hub: StreamHub;
   adminToken: string;
@@ -94,9 +101,13 @@ export async function build(opts: BuildOptions): Promise<Yagura> {
   const allowedOrigins = opts.allowedOrigins ?? [];
   const http = createHttp({ master, auth, agentSecret, allowedOrigins, log, ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}) });
   registerMesosApis(http, { master });
-  await registerArtifacts(http, { dir: join(opts.dataDir, 'artifacts'), ...(opts.artifactMounts ? { mounts: opts.artifactMounts } : {}) });
+  const catalogDir = opts.catalogDir ?? BUILTIN_CATALOG;
+  await registerArtifacts(http, { dir: join(opts.dataDir, 'artifacts'), mounts: { catalog: join(catalogDir, 'artifacts'), ...opts.artifactMounts } });
   const marathon = registerMarathonApi(http, { master, services });
-  await registerJobsApi(http, { master, jobs: new JobsFramework({ master, log, ...(opts.jobHistory !== undefined ? { historyLimit: opts.jobHistory } : {}) }) });
+  const jobs = new JobsFramework({ master, log, ...(opts.jobHistory !== undefined ? { historyLimit: opts.jobHistory } : {}) });
+  await registerJobsApi(http, { master, jobs });
+  const catalog = new Catalog({ master, services, jobs, apps: marathon.apps, builtinDir: catalogDir, log });
+  registerCatalogApi(http, catalog);
   await registerStatic(http, opts.distDir ?? join(ROOT, 'dist'));
   const hub = new StreamHub(master, auth, opts.stream);
   const sockets = attachSockets(http.server, { master, auth, hub, agentSecret, allowedOrigins, log, serviceUpgrade: marathon.upgrade });
@@ -107,6 +118,8 @@ export async function build(opts: BuildOptions): Promise<Yagura> {
   return {
     master,
     services,
+    jobs,
+    catalog,
     http,
     hub,
     adminToken,

@@ -110,10 +110,23 @@ export function originOf(url: string): string {
 const MAX_REDIRECTS = 10;
 
 /**
+ * `master.yagura` names whichever master this agent is connected to (as `master.mesos` did on
+ * DC/OS), so a package's artifact URIs work on every agent, however it reaches the master.
+ */
+export const MASTER_HOST = 'master.yagura';
+
+function onMaster(url: URL, opts: FetchOptions): URL {
+  if (url.hostname !== MASTER_HOST) return url;
+  if (!opts.auth) throw new FetchError(`${url.href}: ${MASTER_HOST} names the master, and this agent has none`);
+  return new URL(url.pathname + url.search, opts.auth.origin);
+}
+
+/**
  * GET with redirects followed by hand, so that the secret is attached per hop: only a hop
  * on the master's origin gets it, whatever origin the chain started or ends on.
  */
 async function download(url: URL, opts: FetchOptions, label: string): Promise<Response> {
+  url = onMaster(url, opts);
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
   let current = url;

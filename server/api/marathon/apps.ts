@@ -42,16 +42,45 @@ function rollbackVersion(body: Record<string, unknown>): string | undefined {
   return body.version;
 }
 
+/** An app may not take the id of a group, nor sit under another app. */
+function checkPlace({ services, groups }: Ctx, id: string): void {
+  if (groups.hasGroup(id)) throw conflict(`An app with id [${id}] conflicts with the group of the same id.`, [{ path: '/id', errors: ['a group has this id'] }]);
+  for (let p = parentOf(id); p !== '/'; p = parentOf(p)) {
+    if (services.getApp(p)) throw conflict(`An app with id [${id}] cannot be created inside the app ${p}.`, [{ path: '/id', errors: [`${p} is an app, not a group`] }]);
+  }
+}
+
+/** Creating and removing whole apps for other parts of the master (the catalog), as the API does. */
+export interface AppWriter {
+  /** 409 when the id is taken by an app or a group, or sits under an app. */
+  create(def: AppDefinition, origin: string): Promise<DeploymentView>;
+  /** Forced: cancels a deployment that holds the app. */
+  remove(id: string, origin: string): Promise<DeploymentView>;
+}
+
+export function appWriter(ctx: Ctx): AppWriter {
+  const { services, events, groups } = ctx;
+  return {
+    async create(def, origin) {
+      if (services.getApp(def.id)) throw conflict(`An app with id [${def.id}] already exists.`, [{ path: '/id', errors: ['an app with this id exists'] }]);
+      checkPlace(ctx, def.id);
+      const d = await services.deploy([{ id: def.id, to: def }], { groupDependencies: groups.dependencies([def.id]) });
+      events.apiPost(origin, `/v2/apps${def.id}`, appToJson(services.getApp(def.id)?.def ?? def));
+      return d;
+    },
+    async remove(id, origin) {
+      const rec = services.requireApp(id);
+      // as Cosmos did (DELETE …?force=true): an uninstall wins over the app's running deployment
+      const d = await services.deploy([{ id, to: null }], { force: true, groupDependencies: groups.dependencies([id]) });
+      events.apiPost(origin, `/v2/apps${id}`, appToJson(rec.def));
+      return d;
+    },
+  };
+}
+
 export function registerApps(http: FastifyInstance, ctx: Ctx): void {
   const { master, services, events, groups } = ctx;
-
-  /** An app may not take the id of a group, nor sit under another app. */
-  const checkPlace = (id: string): void => {
-    if (groups.hasGroup(id)) throw conflict(`An app with id [${id}] conflicts with the group of the same id.`, [{ path: '/id', errors: ['a group has this id'] }]);
-    for (let p = parentOf(id); p !== '/'; p = parentOf(p)) {
-      if (services.getApp(p)) throw conflict(`An app with id [${id}] cannot be created inside the app ${p}.`, [{ path: '/id', errors: [`${p} is an app, not a group`] }]);
-    }
-  };
+  const place = (id: string): void => checkPlace(ctx, id);
 
   const written = (req: FastifyRequest, defs: AppDefinition[]) => {
     // the stored definition carries the version the write was given
@@ -83,7 +112,7 @@ export function registerApps(http: FastifyInstance, ctx: Ctx): void {
     if (services.getApp(def.id)) {
       throw conflict(`An app with id [${def.id}] already exists.`, [{ path: '/id', errors: ['an app with this id exists'] }]);
     }
-    checkPlace(def.id);
+    place(def.id);
     const d = await deploy([{ id: def.id, to: def }], flag(req, 'force'));
     written(req, [def]);
     const rec = services.requireApp(def.id);
@@ -110,7 +139,7 @@ export function registerApps(http: FastifyInstance, ctx: Ctx): void {
       else changes.push({ id: r.app.id, to: r.app });
     });
     if (errors.length) throw invalid('Object is not valid', errors);
-    for (const c of changes) if (!services.getApp(c.id)) checkPlace(c.id);
+    for (const c of changes) if (!services.getApp(c.id)) place(c.id);
     const d = await deploy(changes, flag(req, 'force'));
     written(req, changes.map((c) => c.to));
     return deploymentResult(d);
@@ -171,7 +200,7 @@ export function registerApps(http: FastifyInstance, ctx: Ctx): void {
     }
     const partial = query(req, 'partialUpdate') === undefined ? partialDefault : flag(req, 'partialUpdate');
     const def = existing && partial ? unwrap(mergeApp(existing.def, body)) : unwrap(normalizeApp({ ...body, id: body.id ?? id }, { base: parentOf(id) }));
-    if (!existing) checkPlace(id);
+    if (!existing) place(id);
     const d = await deploy([{ id, to: def }], force);
     written(req, [def]);
     if (!existing) reply.code(201).header('Location', `/v2/apps${id}`);

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { ServicesFramework } from '../../frameworks/services/services.js';
 import type { Master } from '../../master/master.js';
-import { registerApps } from './apps.js';
+import { appWriter, registerApps, type AppWriter } from './apps.js';
 import type { Ctx } from './common.js';
 import { MarathonEvents, type MarathonEventsOptions } from './events.js';
 import { GroupStore, registerGroups } from './groups.js';
@@ -24,6 +24,8 @@ export interface MarathonApiDeps {
 export interface MarathonApi {
   events: MarathonEvents;
   proxy: ServiceProxy;
+  /** Create and remove apps as the API does (id checks, events), for the catalog. */
+  apps: AppWriter;
   /** Upgrade requests under /service/, once the socket layer has checked origin and token. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
@@ -58,5 +60,5 @@ export function registerMarathonApi(http: FastifyInstance, deps: MarathonApiDeps
     events.close();
     proxy.close();
   });
-  return { events, proxy, upgrade: (req, socket, head) => proxy.upgrade(req, socket, head) };
+  return { events, proxy, apps: appWriter(ctx), upgrade: (req, socket, head) => proxy.upgrade(req, socket, head) };
 }
