@@ -64,7 +64,8 @@ export function createHttp(deps: HttpDeps): FastifyInstance {
 
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof ApiError) {
-      if (err.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="yagura"');
+      // a browser opening /service/<id>/ gets the password prompt: any user name, the token as password
+      if (err.status === 401) reply.header('WWW-Authenticate', req.url.startsWith('/service/') ? 'Basic realm="yagura", charset="UTF-8"' : 'Bearer realm="yagura"');
       return reply.code(err.status).send(err.body());
     }
     const e = err as { code?: string; statusCode?: number; message?: string; validation?: unknown };

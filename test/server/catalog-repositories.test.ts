@@ -320,6 +320,11 @@ describe('catalog with a Universe v4 repository', () => {
     await waitFor(() => c.m.services.serviceView('/hello-python')?.tasksHealthy === 1, 30_000, 'hello-python healthy');
     const page = await fetch(`${c.m.url}/service/hello-python/`, { headers: { Authorization: `Bearer ${c.m.adminToken}` } });
     assert.equal(await page.text(), 'custom hello', 'the option changed what the service does');
+    const anonymous = await fetch(`${c.m.url}/service/hello-python/`);
+    assert.equal(anonymous.status, 401);
+    assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Basic realm="yagura"/, 'a browser is asked for the token as a password');
+    const basic = await fetch(`${c.m.url}/service/hello-python/`, { headers: { Authorization: `Basic ${Buffer.from(`me:${c.m.adminToken}`).toString('base64')}` } });
+    assert.equal(await basic.text(), 'custom hello');
 
     const again = await post('/package/install', { packageName: 'hello-python' });
     assert.equal(again.status, 409);
