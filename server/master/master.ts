@@ -40,6 +40,8 @@ export interface MasterOptions {
   /** Missed heartbeats before an agent is UNREACHABLE. */
   maxMissedHeartbeats?: number;
   allocationIntervalMs?: number;
+  /** Finished tasks kept per framework, oldest dropped first (Mesos' max_completed_tasks_per_framework). */
+  maxCompletedTasksPerFramework?: number;
   offerTimeoutMs?: number;
   eventLogCapacity?: number;
   /** How often unacknowledged updates are re-sent to their framework. */
@@ -116,6 +118,10 @@ export class Master {
   private dirtyAgents = new Set<string>();
   private dirtyFrameworks = new Set<string>();
   private dirtyTasks = new Set<string>();
+  private deletedTasks = new Set<string>();
+  /** Terminal task ids per framework, oldest first: the history that is kept, and what goes first. */
+  private completed = new Map<string, Set<string>>();
+  private readonly maxCompleted: number;
   private pendingEvents: EventInput[] = [];
   private dirtyMeta: Record<string, string> = {};
   /** Framework documents to write with the next commit, keyed collection + NUL + id (last write wins). */
@@ -142,6 +148,7 @@ export class Master {
     this.maxMissedHeartbeats = opts.maxMissedHeartbeats ?? 3;
     this.allocationIntervalMs = opts.allocationIntervalMs ?? 1000;
     this.offerTimeoutMs = opts.offerTimeoutMs ?? 60_000;
+    this.maxCompleted = opts.maxCompletedTasksPerFramework ?? 1000;
     this.frameworkAckRetryMs = opts.frameworkAckRetryMs ?? 10_000;
     this.onFatal = opts.onFatal ?? ((err) => this.log('error', `store failure: ${String(err)}`));
     this.events = new EventLog(opts.eventLogCapacity ?? 10_000, this.now);
@@ -185,6 +192,9 @@ export class Master {
         if (this.agents.get(t.agentId)?.state !== 'GONE') this.allocator.allocate(t.agentId, t.frameworkId, t.resources);
       }
     }
+    const finished = tasks.filter((t) => isTerminal(t.state)).sort((a, b) => (a.endedAt ?? a.updatedAt) - (b.endedAt ?? b.updatedAt));
+    for (const t of finished) this.noteCompleted(t);
+    if (this.deletedTasks.size) this.scheduleFlush();
   }
 
   start(): void {
@@ -356,6 +366,8 @@ export class Master {
     const agents = [...this.dirtyAgents].map((id) => this.agents.get(id)).filter((a): a is AgentRecord => !!a);
     const frameworks = [...this.dirtyFrameworks].map((id) => this.frameworks.get(id)).filter((f): f is FrameworkRecord => !!f);
     const tasks = [...this.dirtyTasks].map((id) => this.tasks.get(id)).filter((t): t is TaskRecord => !!t);
+    const deleteTasks = [...this.deletedTasks];
+    this.deletedTasks = new Set();
     const meta = this.dirtyMeta;
     this.dirtyMeta = {};
     const docs = [...this.dirtyDocs.values()];
@@ -370,8 +382,8 @@ export class Master {
     this.pendingEvents = [];
     this.commitWaiters = [];
     try {
-      if (agents.length || frameworks.length || tasks.length || docs.length || Object.keys(meta).length) {
-        this.store.write({ agents, frameworks, tasks, meta, docs });
+      if (agents.length || frameworks.length || tasks.length || deleteTasks.length || docs.length || Object.keys(meta).length) {
+        this.store.write({ agents, frameworks, tasks, deleteTasks, meta, docs });
       }
     } catch (err) {
       for (const w of waiters) w.reject(err);
@@ -423,7 +435,32 @@ export class Master {
     this.dirtyTasks.add(t.id);
     if (changed === undefined) this.pendingEvents.push({ kind: 'task', op: 'put', id: t.id, data: toTaskView(t) });
     else if (Object.keys(changed).length > 0) this.pendingEvents.push({ kind: 'task', op: 'patch', id: t.id, data: changed });
+    if (isTerminal(t.state)) this.noteCompleted(t);
     this.scheduleFlush();
+  }
+
+  /** Keeps the newest finished tasks of each framework; older ones leave memory, the store and the dashboards. */
+  private noteCompleted(t: TaskRecord): void {
+    let q = this.completed.get(t.frameworkId);
+    if (!q) this.completed.set(t.frameworkId, (q = new Set()));
+    q.add(t.id);
+    while (q.size > this.maxCompleted) {
+      const oldest = q.values().next().value as string;
+      q.delete(oldest);
+      const old = this.tasks.get(oldest);
+      if (!old || !isTerminal(old.state)) continue;
+      if (old.pendingAck) {
+        // its framework has not acknowledged the end yet: keep it until it has
+        q.add(oldest);
+        break;
+      }
+      this.tasks.delete(oldest);
+      this.tasksByFramework.get(old.frameworkId)?.delete(oldest);
+      this.unindexTask(old);
+      this.dirtyTasks.delete(oldest);
+      this.deletedTasks.add(oldest);
+      this.pendingEvents.push({ kind: 'task', op: 'delete', id: oldest });
+    }
   }
 
   private indexTask(t: TaskRecord): void {
