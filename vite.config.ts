@@ -26,6 +26,9 @@ export default defineConfig({
       injectManifest: {
         // woff/woff2 too: the shell should keep its font offline rather than fall back.
         globPatterns: ['**/*.{js,css,html,png,svg,webmanifest,woff2}'],
+        // The manifest's screenshots are for the browser's install dialog only: not worth a
+        // few hundred kilobytes in every client's cache.
+        globIgnores: ['**/node_modules/**/*', 'screenshots/**'],
       },
     }),
   ],

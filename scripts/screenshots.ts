@@ -11,6 +11,8 @@ import { launchBrowser, ROOT, startCluster } from '../test/e2e/harness.js';
 import { commandTask, SchedulerClient } from '../test/support/mesos-client.js';
 
 const out = resolve(process.argv[2] ?? join(ROOT, 'docs', 'screenshots'));
+/** `YG_SHOTS=jobs,job` photographs only those views (the cluster is set up all the same). */
+const only = (process.env.YG_SHOTS ?? '').split(',').filter(Boolean);
 mkdirSync(out, { recursive: true });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -153,6 +155,52 @@ try {
     await sleep(200);
   }
   if (!apiTask) throw new Error('the new version of /prod/api did not start');
+
+  // Jobs through Metronome's API: a small ETL pipeline (one branch fails, so what follows it
+  // never runs), a nightly backup with some history, and a long one that is running.
+  const job = (id: string, cmd: string, extra: Record<string, unknown> = {}) =>
+    api('/v1/jobs', { method: 'POST', body: { id, run: { cmd, cpus: 0.1, mem: 32, disk: 0 }, ...extra } });
+  await job('etl.extract', 'echo "extracting orders for $(date -u +%F)"; sleep 2; echo "extracted 1284 rows"', {
+    description: "Pulls yesterday's orders from the shop database",
+    schedules: [{ id: 'quarter-hourly', cron: '*/15 * * * *', timezone: 'Europe/Berlin' }],
+  });
+  await job('etl.clean', 'echo "cleaning 1284 rows"; echo "3 rows without a customer id, dropped" >&2', { dependencies: [{ id: 'etl.extract' }] });
+  await job('etl.audit', 'echo "checking totals against the ledger"; echo "totals differ by 12.50 EUR on 2 orders" >&2; exit 2', { dependencies: [{ id: 'etl.extract' }] });
+  await job('etl.load', 'echo "loading into the warehouse"', { dependencies: [{ id: 'etl.clean' }, { id: 'etl.audit' }] });
+  await job('etl.report', 'echo "report sent"', { description: 'Mails the daily sales report', dependencies: [{ id: 'etl.load' }] });
+  await job('backup.db', 'echo "dumping orders"; sleep 1; echo "dump written: 42 MiB"', {
+    description: 'Nightly database dump',
+    schedules: [{ id: 'nightly', cron: '0 2 * * *', timezone: 'UTC' }],
+  });
+  await job('tools.reindex', 'echo "reindexing"; sleep 3600', { description: 'Rebuilds the search index (on demand)' });
+  const runNow = (id: string) => api<{ id: string }>(`/v1/jobs/${id}/runs`, { method: 'POST', body: {} });
+  interface JobRun {
+    id: string;
+    status: string;
+  }
+  const finished = async (id: string, count: number): Promise<JobRun[]> => {
+    for (let i = 0; i < 150; i++) {
+      const runs = await api<JobRun[]>(`/v1/jobs/${id}/runs?all=true`);
+      const done = runs.filter((r) => r.status === 'SUCCESS' || r.status === 'FAILED');
+      if (done.length >= count) return done;
+      await sleep(200);
+    }
+    throw new Error(`${id} did not finish ${count} runs`);
+  };
+  await runNow('backup.db');
+  await finished('backup.db', 1);
+  await runNow('backup.db');
+  await runNow('etl.extract');
+  await runNow('tools.reindex');
+  await finished('etl.clean', 1);
+  const auditRun = (await finished('etl.audit', 1))[0]!.id;
+  await finished('backup.db', 2);
+
+  // The catalog (needs the /package API): one package installed, for its page's installed list.
+  const catalogPackage = await api<{ packages: Array<{ name: string }> }>('/package/search', { method: 'POST', body: {} })
+    .then((r) => (r.packages.find((p) => p.name === 'hello-world') ?? r.packages[0])?.name)
+    .catch((error: unknown) => console.warn(`no catalog screenshots: ${String(error)}`));
+  if (catalogPackage) await api('/package/install', { method: 'POST', body: { packageName: catalogPackage } }).catch((e: unknown) => console.warn(`catalog install: ${String(e)}`));
   await sleep(2500);
 
   const browser = await launchBrowser();
@@ -181,14 +229,31 @@ try {
           ['service-versions', `/services/${encodeURIComponent('/prod/api')}?tab=versions`],
           ['service-new', '/services/new'],
           ['task', `/tasks/${encodeURIComponent(apiTask)}`],
+          ['jobs', '/jobs'],
+          ['jobs-graph', '/jobs?view=graph'],
+          ['job', `/jobs/etl.audit?run=${encodeURIComponent(auditRun)}`],
+          ['job-dependencies', '/jobs/etl.clean?tab=dependencies'],
+          ...(catalogPackage
+            ? [
+                ['catalog', '/catalog'],
+                ['package', `/catalog/${encodeURIComponent(catalogPackage)}`],
+                ['package-install', `/catalog/${encodeURIComponent(catalogPackage)}?install=1`],
+              ]
+            : []),
           ['settings', '/settings'],
-        ];
+        ].filter(([name]) => !only.length || only.includes(name!)) as Array<[string, string]>;
         for (const [name, path] of shots) {
           await go(page, path);
           if (name === 'task') await page.locator('yg-log-viewer pre', { hasText: 'request=' }).waitFor({ timeout: 20_000 });
           if (name === 'service-versions') await page.locator('yg-json-diff .diff').waitFor({ timeout: 20_000 });
+          if (name === 'job') await page.locator('yg-run-history pre', { hasText: 'totals differ' }).waitFor({ timeout: 20_000 });
+          if (name === 'catalog') await page.locator('yg-package-tile').first().waitFor({ timeout: 20_000 });
+          if (name === 'package') await page.locator('yg-package-view #installed-title', { hasText: 'Installed (' }).waitFor({ timeout: 20_000 });
+          if (name === 'package-install') await page.locator('yg-install-dialog yg-schema-form').waitFor({ timeout: 20_000 });
           await page.waitForTimeout(500);
-          await shoot(page, join(out, `${name}-${width}-${scheme}.png`), width, height);
+          // A dialog is photographed as the window shows it: it is as tall as the window.
+          if (name === 'package-install') await page.screenshot({ path: join(out, `${name}-${width}-${scheme}.png`) });
+          else await shoot(page, join(out, `${name}-${width}-${scheme}.png`), width, height);
         }
         await page.close();
       }

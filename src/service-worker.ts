@@ -28,3 +28,31 @@ self.addEventListener('message', (event: ExtendableMessageEvent) => {
   // the code under a running dashboard by surprise.
   if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
 });
+
+/** A notification's target: a path of this dashboard, never another origin. */
+function targetOf(data: unknown): URL {
+  const raw = (data as { url?: unknown } | null)?.url;
+  const url = new URL(typeof raw === 'string' ? raw : '/', self.location.origin);
+  return url.origin === self.location.origin ? url : new URL('/', self.location.origin);
+}
+
+// A click on a cluster notification (src/state/notifications.ts) opens the object's view: in an
+// open dashboard window when there is one (it routes in place, so a form there keeps its
+// changes), else in a new window.
+self.addEventListener('notificationclick', (event: NotificationEvent) => {
+  event.notification.close();
+  const target = targetOf(event.notification.data);
+  event.waitUntil(
+    (async () => {
+      const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+      const ours = windows.filter((client) => new URL(client.url).origin === self.location.origin);
+      const client = ours.find((c) => c.focused) ?? ours.find((c) => c.visibilityState === 'visible') ?? ours[0];
+      if (client) {
+        client.postMessage({ type: 'yg-open', url: `${target.pathname}${target.search}${target.hash}` });
+        await client.focus().catch(() => undefined);
+        return;
+      }
+      await self.clients.openWindow(target.href);
+    })(),
+  );
+});

@@ -135,6 +135,17 @@ export class ClusterStore {
     this.#connect('reconnecting');
   }
 
+  /**
+   * Shows a state kept from an earlier visit (offline-cache.ts) until the master answers. Its
+   * epoch and sequence number go into the next hello, so the master sends only what was missed.
+   * Ignored (false) once the master's own state arrived, or when nobody is signed in.
+   */
+  restore(state: ClusterState): boolean {
+    if (this.#cluster.value.loaded || !this.#tokens.get()) return false;
+    this.#cluster.set({ ...state, loaded: true });
+    return true;
+  }
+
   /** For the REST helper: the master refused the token on a command. */
   unauthorized(message = 'The master refused the access token.'): void {
     this.#tokens.clear();

@@ -22,10 +22,11 @@ export class StoreController<T, S = T> implements ReactiveController {
   constructor(host: Host, source: Context<unknown, Readable<T>> | Readable<T>, select?: (value: T) => S) {
     this.#host = host;
     this.#select = select ?? ((value: T) => value as unknown as S);
+    // The readable is set before addController: a host that is already connected calls
+    // hostConnected at once, and it must find something to subscribe to.
+    if (isReadable<T>(source)) this.#readable = source;
     host.addController(this);
-    if (isReadable<T>(source)) {
-      this.#readable = source;
-    } else {
+    if (!isReadable<T>(source)) {
       new ContextConsumer(host, {
         context: source,
         subscribe: true,

@@ -1,5 +1,13 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ApiError } from '../state/api.js';
+import { Writable } from '../state/readable.js';
+
+/**
+ * Why commands cannot reach the master now ('' when they can). The shell sets it from the
+ * connection; every CommandController refuses to run while it is set and offers the text as
+ * the reason (pages show it as the disabled button's explanation).
+ */
+export const commandsUnavailable = new Writable<string>('');
 
 /** What a failed command says to the user: the master's message, or what went wrong on the way. */
 export function errorText(error: unknown): string {
@@ -21,17 +29,37 @@ export class CommandController implements ReactiveController {
   /** The master answered 409: the same command can be forced. */
   conflict = false;
   readonly #host: ReactiveControllerHost;
+  #unsubscribe: (() => void) | undefined;
 
   constructor(host: ReactiveControllerHost) {
     this.#host = host;
     host.addController(this);
   }
 
-  hostConnected(): void {}
+  hostConnected(): void {
+    this.#unsubscribe ??= commandsUnavailable.subscribe(() => this.#host.requestUpdate());
+  }
+
+  hostDisconnected(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+  }
+
+  /** Why no command can run now (the master is unreachable), or ''. Bind it to `disabled`/`title`. */
+  get unavailable(): string {
+    return commandsUnavailable.value;
+  }
 
   /** Runs `command`; resolves true when it succeeded. */
   async run(command: () => Promise<unknown>): Promise<boolean> {
     if (this.busy) return false;
+    if (commandsUnavailable.value) {
+      // Nothing is sent: the request would only time out, and the reason is already known.
+      this.error = commandsUnavailable.value;
+      this.conflict = false;
+      this.#host.requestUpdate();
+      return false;
+    }
     this.busy = true;
     this.error = '';
     this.conflict = false;

@@ -22,8 +22,10 @@ export interface Page {
 export const SECTIONS: readonly Section[] = [
   { path: '/', label: 'Overview', icon: icons.overview },
   { path: '/services', label: 'Services', icon: icons.services },
+  { path: '/jobs', label: 'Jobs', icon: icons.jobs },
   { path: '/tasks', label: 'Tasks', icon: icons.tasks },
   { path: '/nodes', label: 'Nodes', icon: icons.nodes },
+  { path: '/catalog', label: 'Catalog', icon: icons.catalog },
   { path: '/settings', label: 'Settings', icon: icons.settings },
 ];
 
@@ -45,6 +47,10 @@ export const PAGES: readonly Page[] = [
   { section: '/services', pattern: /^\/services\/new$/, tag: 'yg-service-edit-view', title: () => 'New service', load: () => import('./yg-service-edit-view.js') },
   { section: '/services', pattern: /^\/services\/([^/]+)\/edit$/, tag: 'yg-service-edit-view', title: (m) => `Edit ${decode(m[1])}`, load: () => import('./yg-service-edit-view.js') },
   { section: '/services', pattern: /^\/services\/([^/]+)$/, tag: 'yg-service-view', title: (m) => `Service ${decode(m[1])}`, load: () => import('./yg-service-view.js') },
+  { section: '/jobs', pattern: /^\/jobs$/, tag: 'yg-jobs-view', title: () => 'Jobs', load: () => import('./yg-jobs-view.js') },
+  { section: '/jobs', pattern: /^\/jobs\/([^/]+)$/, tag: 'yg-job-view', title: (m) => `Job ${decode(m[1])}`, load: () => import('./yg-job-view.js') },
+  { section: '/catalog', pattern: /^\/catalog$/, tag: 'yg-catalog-view', title: () => 'Catalog', load: () => import('./yg-catalog-view.js') },
+  { section: '/catalog', pattern: /^\/catalog\/([^/]+)$/, tag: 'yg-package-view', title: (m) => `Package ${decode(m[1])}`, load: () => import('./yg-package-view.js') },
   { section: '/settings', pattern: /^\/settings$/, tag: 'yg-settings-view', title: () => 'Settings', load: () => import('./yg-settings-view.js') },
 ];
 

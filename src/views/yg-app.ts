@@ -1,5 +1,5 @@
 import { ContextProvider } from '@lit/context';
-import { LitElement, css, html, nothing } from 'lit';
+import { LitElement, css, html, nothing, svg } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import '@material/web/button/filled-tonal-button.js';
@@ -9,12 +9,14 @@ import '@material/web/progress/linear-progress.js';
 import { brandMark, icons } from '../components/icons.js';
 import type { Tone } from '../components/states.js';
 import type { YgLogin } from '../components/yg-login.js';
+import '../components/yg-offline-banner.js';
 import '../components/yg-state-chip.js';
+import '../components/yg-update-snackbar.js';
 import { ActivityFeed } from '../state/activity.js';
 import { AllocationHistory } from '../state/allocation-history.js';
 import { createApi } from '../state/api.js';
 import type { Api } from '../state/api.js';
-import { createBrowserStore } from '../state/browser-store.js';
+import { createBrowserStore, createOfflineSync } from '../state/browser-store.js';
 import type { ClusterStore, ConnectionInfo, ConnectionStatus } from '../state/cluster-store.js';
 import {
   activityContext,
@@ -25,8 +27,12 @@ import {
   storeContext,
   themeContext,
 } from '../state/context.js';
+import { ClusterNotifier, NotificationSetting, notificationsContext } from '../state/notifications.js';
+import type { OfflineSync } from '../state/offline-cache.js';
 import { ThemeSetting, browserStorage } from '../state/settings.js';
 import { StoreController } from '../state/store-controller.js';
+import { unsavedWork } from '../state/unsaved.js';
+import { commandsUnavailable } from './command-state.js';
 import { NOT_FOUND, SECTIONS, matchPage, sectionOf } from './routes.js';
 import type { RoutedView } from './routes.js';
 
@@ -45,6 +51,18 @@ export interface UpdateAvailableDetail {
   /** Activates the waiting service worker and reloads into the new version. */
   apply(): void;
 }
+
+/** Chromium's install offer (not in TypeScript's DOM types). */
+interface BeforeInstallPromptEvent extends Event {
+  prompt(): Promise<void>;
+  readonly userChoice: Promise<{ outcome: 'accepted' | 'dismissed' }>;
+}
+
+// Material Icons "install_desktop" (Apache 2.0).
+const installIcon = svg`<svg viewBox="0 0 24 24" width="24" height="24" fill="currentColor" aria-hidden="true" focusable="false"><path d="M20 17H4V5h8V3H4c-1.11 0-2 .89-2 2v12c0 1.1.89 2 2 2h4v2h8v-2h4c1.1 0 2-.9 2-2v-3h-2v3z"></path><path d="M17 14l5-5-1.41-1.41L18 10.17V3h-2v7.17l-2.59-2.58L12 9z"></path></svg>`;
+
+/** What commands say while the master cannot be reached (see command-state.ts). */
+const UNREACHABLE = 'Not available offline: the master cannot be reached, so nothing was sent. Try again once it answers.';
 
 interface Address {
   path: string;
@@ -101,7 +119,8 @@ export class YgApp extends LitElement {
     .spacer {
       flex: 1;
     }
-    .logout-icon {
+    .logout-icon,
+    .install-icon {
       display: none;
     }
     nav {
@@ -199,11 +218,17 @@ export class YgApp extends LitElement {
         padding: 0 4px 0 12px;
         gap: 8px;
       }
-      .logout-text {
+      .logout-text,
+      .install-text {
         display: none;
       }
-      .logout-icon {
+      .logout-icon,
+      .install-icon {
         display: inline-flex;
+      }
+      /* Above the bottom navigation bar. */
+      yg-update-snackbar {
+        --yg-snackbar-bottom: calc(92px + env(safe-area-inset-bottom, 0px));
       }
       nav {
         position: sticky;
@@ -211,12 +236,38 @@ export class YgApp extends LitElement {
         z-index: 2;
         flex-direction: row;
         justify-content: space-around;
+        gap: 0;
         width: auto;
         padding: 12px 0 max(16px, env(safe-area-inset-bottom));
         background: var(--yg-app-bar-container, #eceef4);
       }
+      /* Seven sections share the width: each takes what its label needs plus an equal share
+         of the rest; labels shrink on narrow phones (as iOS tab bars do) and never wrap. */
+      nav a {
+        flex: 1 1 auto;
+        min-width: 0;
+        max-width: 88px;
+      }
+      nav a > span:last-child {
+        max-width: 100%;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
+      }
       main {
         padding: 16px 12px 32px;
+      }
+    }
+    @media (max-width: 419px) {
+      nav {
+        padding-inline: 2px;
+      }
+      nav a {
+        font-size: 0.625rem;
+        letter-spacing: 0;
+      }
+      nav .indicator {
+        width: 44px;
       }
     }
   `;
@@ -227,10 +278,17 @@ export class YgApp extends LitElement {
   @property({ attribute: false }) api?: Api;
   /** Injected by tests; otherwise the theme persisted in this browser. */
   @property({ attribute: false }) theme?: ThemeSetting;
+  /** Keeps the cluster for offline visits; made only with the app's own store (tests inject one). */
+  @property({ attribute: false }) offline?: OfflineSync;
+  /** Injected by tests; otherwise the opt-in kept in this browser. */
+  @property({ attribute: false }) notifications?: NotificationSetting;
 
   @state() private address: Address = currentAddress();
   @state() private viewError = '';
   @state() private applyUpdate?: () => void;
+  @state() private updateDismissed = false;
+  /** Chromium offers to install the app: the Install button shows while this is set. */
+  @state() private installPrompt?: BeforeInstallPromptEvent;
   /** A login from the form is in flight: keep the form (busy) until the master answers. */
   @state() private loginPending = false;
 
@@ -243,6 +301,11 @@ export class YgApp extends LitElement {
   readonly #activityProvider = new ContextProvider(this, { context: activityContext });
   readonly #allocationProvider = new ContextProvider(this, { context: allocationContext });
   readonly #themeProvider = new ContextProvider(this, { context: themeContext });
+  readonly #notificationsProvider = new ContextProvider(this, { context: notificationsContext });
+  readonly #unsaved = new StoreController(this, unsavedWork.list);
+  #asOf?: StoreController<number | undefined>;
+  #notifier?: ClusterNotifier;
+  #unsubscribeLink?: () => void;
   #connection?: StoreController<ConnectionInfo>;
   #attached?: ClusterStore;
   #activity?: ActivityFeed;
@@ -257,17 +320,29 @@ export class YgApp extends LitElement {
   }
 
   override connectedCallback(): void {
-    this.store ??= createBrowserStore();
+    if (!this.store) {
+      this.store = createBrowserStore();
+      this.offline ??= createOfflineSync(this.store);
+    }
     this.theme ??= new ThemeSetting({ storage: browserStorage() });
     this.#themeProvider.setValue(this.theme);
+    this.notifications ??= new NotificationSetting({ storage: browserStorage() });
+    this.#notificationsProvider.setValue(this.notifications);
     this.#attach(this.store);
     this.#activity?.start();
     this.#allocation?.start();
+    this.#notifier?.start();
     window.addEventListener('popstate', this.#onPopState);
     window.addEventListener('online', this.#onOnline);
     window.addEventListener('yg-update-available', this.#onUpdateAvailable);
+    window.addEventListener('beforeinstallprompt', this.#onInstallPrompt);
+    window.addEventListener('appinstalled', this.#onInstalled);
+    window.addEventListener('yg-open', this.#onOpen);
+    // Before super.connectedCallback: a StoreController made later would not subscribe.
+    if (this.offline) this.#asOf ??= new StoreController(this, this.offline.asOf);
     super.connectedCallback();
     this.store.start();
+    void this.offline?.start();
   }
 
   override disconnectedCallback(): void {
@@ -275,8 +350,13 @@ export class YgApp extends LitElement {
     window.removeEventListener('popstate', this.#onPopState);
     window.removeEventListener('online', this.#onOnline);
     window.removeEventListener('yg-update-available', this.#onUpdateAvailable);
+    window.removeEventListener('beforeinstallprompt', this.#onInstallPrompt);
+    window.removeEventListener('appinstalled', this.#onInstalled);
+    window.removeEventListener('yg-open', this.#onOpen);
     this.#activity?.stop();
     this.#allocation?.stop();
+    this.#notifier?.stop();
+    this.offline?.stop();
     this.store?.stop();
   }
 
@@ -295,6 +375,13 @@ export class YgApp extends LitElement {
     this.#activityProvider.setValue(this.#activity.items);
     this.#allocationProvider.setValue(this.#allocation.samples);
     this.#connection ??= new StoreController(this, store.connection);
+    this.#notifier?.stop();
+    this.#notifier = new ClusterNotifier({ cluster: store.cluster, connection: store.connection, setting: this.notifications! });
+    // Commands refuse (with this reason) while the link is down rather than time out.
+    this.#unsubscribeLink?.();
+    const link = () => commandsUnavailable.set(store.connection.value.status === 'reconnecting' ? UNREACHABLE : '');
+    this.#unsubscribeLink = store.connection.subscribe(link);
+    link();
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -323,6 +410,10 @@ export class YgApp extends LitElement {
       <header class="app-bar">
         <a class="brand" href="/">${brandMark}<span>Yagura</span></a>
         <span class="spacer"></span>
+        ${this.installPrompt
+          ? html`<md-text-button class="install-text" @click=${this.#install}>Install<span slot="icon">${installIcon}</span></md-text-button>
+              <md-icon-button class="install-icon" aria-label="Install Yagura" title="Install Yagura" @click=${this.#install}>${installIcon}</md-icon-button>`
+          : nothing}
         ${this.#renderConnection(connection)}
         <md-text-button class="logout-text" @click=${this.#logout}>
           Log out
@@ -340,6 +431,12 @@ export class YgApp extends LitElement {
         })}
       </nav>
       <main id="main">${this.#renderBanners()} ${this.#renderView()}</main>
+      <yg-update-snackbar
+        ?open=${!!this.applyUpdate && !this.updateDismissed}
+        .unsaved=${this.#unsaved.value ?? []}
+        @yg-update-apply=${this.#applyUpdate}
+        @yg-update-dismiss=${() => (this.updateDismissed = true)}
+      ></yg-update-snackbar>
     `;
   }
 
@@ -366,12 +463,7 @@ export class YgApp extends LitElement {
 
   #renderBanners() {
     return html`
-      ${this.applyUpdate
-        ? html`<div class="banner" role="status">
-            <span>A new version of the dashboard is ready.</span>
-            <md-text-button @click=${() => this.applyUpdate?.()}>Reload</md-text-button>
-          </div>`
-        : nothing}
+      <yg-offline-banner .asOf=${this.#asOf?.value} @yg-retry=${this.#onOnline}></yg-offline-banner>
       ${this.viewError
         ? html`<div class="banner error" role="alert">
             <span>${this.viewError}</span>
@@ -465,6 +557,36 @@ export class YgApp extends LitElement {
 
   #onUpdateAvailable = (event: CustomEvent<UpdateAvailableDetail>) => {
     this.applyUpdate = () => event.detail.apply();
+    this.updateDismissed = false;
+  };
+
+  /** The reload waits while a form has unsaved changes: they would be lost with the page. */
+  #applyUpdate = () => {
+    if (unsavedWork.list.value.length) return;
+    this.applyUpdate?.();
+  };
+
+  #onInstallPrompt = (event: Event) => {
+    // Keep the offer for the Install button instead of the browser's own mini-bar.
+    event.preventDefault();
+    this.installPrompt = event as BeforeInstallPromptEvent;
+  };
+
+  #onInstalled = () => {
+    this.installPrompt = undefined;
+  };
+
+  #install = async () => {
+    const prompt = this.installPrompt;
+    if (!prompt) return;
+    // A prompt can be shown once; whatever the answer, the button goes.
+    this.installPrompt = undefined;
+    await prompt.prompt();
+    await prompt.userChoice.catch(() => undefined);
+  };
+
+  #onOpen = (event: CustomEvent<{ url: string }>) => {
+    this.#navigate(event.detail.url);
   };
 }
 

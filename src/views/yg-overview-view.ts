@@ -6,11 +6,13 @@ import { agentStateChip, SERVICE_STATUSES, serviceStatusChip, taskStateChip } fr
 import '../components/yg-activity-feed.js';
 import type { BreakdownItem } from '../components/yg-breakdown.js';
 import '../components/yg-breakdown.js';
+import '../components/yg-job-digest.js';
 import '../components/yg-resource-bar.js';
 import '../components/yg-sparkline.js';
 import type { SparkSeries } from '../components/yg-sparkline.js';
 import type { ActivityItem } from '../state/activity.js';
 import type { AllocationSample } from '../state/allocation-history.js';
+import type { ClusterState } from '../state/cluster-state.js';
 import { capacity } from '../state/allocation-history.js';
 import { activityContext, allocationContext, clusterContext } from '../state/context.js';
 import { memoize } from '../state/memo.js';
@@ -52,7 +54,8 @@ export class YgOverviewView extends LitElement {
       .breakdowns h2 {
         font-size: 1rem;
       }
-      .feed {
+      .feed,
+      .jobs {
         margin-top: 16px;
       }
       @media (max-width: 1099px) {
@@ -75,6 +78,8 @@ export class YgOverviewView extends LitElement {
   readonly #agents = new StoreController(this, clusterContext, (s) => s.agents);
   readonly #tasks = new StoreController(this, clusterContext, (s) => s.tasks);
   readonly #services = new StoreController(this, clusterContext, (s) => s.services);
+  readonly #jobs = new StoreController(this, clusterContext, (s) => s.jobs);
+  readonly #jobList = memoize((jobs: ClusterState['jobs'] | undefined) => [...(jobs?.values() ?? [])]);
   readonly #loaded = new StoreController(this, clusterContext, (s) => s.loaded);
   readonly #activity = new StoreController(this, activityContext);
   readonly #samples = new StoreController(this, allocationContext);
@@ -145,6 +150,10 @@ export class YgOverviewView extends LitElement {
           ></yg-breakdown>
         </section>
       </div>
+      <section class="card jobs" aria-labelledby="jobs-title">
+        <h2 id="jobs-title">Jobs</h2>
+        <yg-job-digest ?loading=${!loaded} .jobs=${this.#jobList(this.#jobs.value)}></yg-job-digest>
+      </section>
       <section class="card feed" aria-labelledby="feed-title">
         <h2 id="feed-title">Live activity</h2>
         <yg-activity-feed label="Live activity" .items=${this.#recent(this.#activity.value ?? [])}></yg-activity-feed>

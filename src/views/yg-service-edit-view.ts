@@ -12,6 +12,7 @@ import { serviceHref } from '../state/activity.js';
 import { ApiError } from '../state/api.js';
 import type { Api } from '../state/api.js';
 import { apiContext } from '../state/context.js';
+import { unsavedWork } from '../state/unsaved.js';
 import { errorText } from './command-state.js';
 import { matchPage, navigateEvent } from './routes.js';
 import { viewStyles } from './view-styles.js';
@@ -63,6 +64,7 @@ export class YgServiceEditView extends LitElement {
     const key = id ?? '';
     if (key === this.#loadedFor) return;
     this.#loadedFor = key;
+    unsavedWork.clear(this);
     this.errors = [];
     this.message = '';
     this.force = false;
@@ -105,9 +107,21 @@ export class YgServiceEditView extends LitElement {
                 mode=${id ? 'edit' : 'create'}
                 ?busy=${this.busy}
                 @yg-app-submit=${this.#submit}
-                @yg-app-cancel=${() => this.dispatchEvent(navigateEvent(id ? serviceHref(id) : '/services'))}
+                @yg-app-cancel=${() => {
+                  unsavedWork.clear(this);
+                  this.dispatchEvent(navigateEvent(id ? serviceHref(id) : '/services'));
+                }}
+                @input=${this.#touched}
+                @change=${this.#touched}
+                @yg-entries-change=${this.#touched}
               ></yg-app-form>`}`;
   }
+
+  /** Changed and not saved yet: a reload into a new build waits for it (src/state/unsaved.ts). */
+  #touched = () => {
+    const id = this.#editing;
+    unsavedWork.set(this, { label: id ? `Edit ${id}` : 'Create a service', href: this.path || '/services/new' });
+  };
 
   async #submit(event: CustomEvent<AppSubmitDetail>) {
     const api = this.api;
@@ -122,6 +136,7 @@ export class YgServiceEditView extends LitElement {
       this.errors = [];
       this.message = '';
       this.#loadedFor = undefined;
+      unsavedWork.clear(this);
       this.dispatchEvent(navigateEvent(serviceHref(id)));
     } catch (error) {
       if (error instanceof ApiError && error.body) {

@@ -4,13 +4,19 @@ import { customElement, query, state } from 'lit/decorators.js';
 import '@material/web/button/filled-tonal-button.js';
 import '@material/web/button/outlined-button.js';
 import '@material/web/radio/radio.js';
+import '@material/web/switch/switch.js';
 import '@material/web/textfield/outlined-text-field.js';
 import type { MdOutlinedTextField } from '@material/web/textfield/outlined-text-field.js';
 import { icons } from '../components/icons.js';
+import '../components/yg-repository-list.js';
+import { RepositoriesController } from '../data/catalog.js';
 import type { ClusterStore, ConnectionInfo } from '../state/cluster-store.js';
 import { connectionContext, storeContext, themeContext } from '../state/context.js';
+import { notificationsContext } from '../state/notifications.js';
+import type { NotificationSetting } from '../state/notifications.js';
 import type { ThemeChoice, ThemeSetting } from '../state/settings.js';
 import { StoreController } from '../state/store-controller.js';
+import { errorText } from './command-state.js';
 import { viewStyles } from './view-styles.js';
 
 const THEMES: ReadonlyArray<{ value: ThemeChoice; label: string; hint: string }> = [
@@ -19,7 +25,7 @@ const THEMES: ReadonlyArray<{ value: ThemeChoice; label: string; hint: string }>
   { value: 'dark', label: 'Dark', hint: '' },
 ];
 
-/** Session (token), theme, and the place where package repositories will be managed. */
+/** Session (token), theme, and the package repositories of the catalog. */
 @customElement('yg-settings-view')
 export class YgSettingsView extends LitElement {
   static override styles = [
@@ -82,17 +88,35 @@ export class YgSettingsView extends LitElement {
 
   @consume({ context: storeContext }) store?: ClusterStore;
   @consume({ context: themeContext, subscribe: true }) theme?: ThemeSetting;
+  @consume({ context: notificationsContext, subscribe: true }) notifications?: NotificationSetting;
 
   @state() private fieldError = '';
 
   @query('#token') private tokenField?: MdOutlinedTextField;
 
   readonly #connection = new StoreController(this, connectionContext);
+  readonly #repos = new RepositoriesController(this, errorText);
   #themeValue?: StoreController<ThemeChoice>;
+  #unwatchNotifications: Array<() => void> = [];
+  /** The browser's permission question is open. */
+  @state() private asking = false;
 
   override connectedCallback(): void {
     super.connectedCallback();
     if (this.theme && !this.#themeValue) this.#themeValue = new StoreController(this, this.theme.value);
+    // The permission may have been changed in the browser's site settings since the last visit.
+    this.notifications?.refresh();
+    const setting = this.notifications;
+    if (setting && this.#unwatchNotifications.length === 0) {
+      const update = () => this.requestUpdate();
+      this.#unwatchNotifications = [setting.enabled.subscribe(update), setting.permission.subscribe(update)];
+    }
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    for (const unwatch of this.#unwatchNotifications) unwatch();
+    this.#unwatchNotifications = [];
   }
 
   override render() {
@@ -140,15 +164,77 @@ export class YgSettingsView extends LitElement {
             )}
           </fieldset>
         </section>
-        <section class="card" aria-labelledby="repos-title">
+        ${this.#renderNotifications()}
+        <section class="card" id="repositories" aria-labelledby="repos-title">
           <h2 id="repos-title">Repositories</h2>
-          <p>
-            The package catalog comes in a later version. Universe-format repositories will be added and ordered here;
-            none are configured yet.
-          </p>
+          <yg-repository-list
+            .repositories=${this.#repos.repositories}
+            ?loading=${this.#repos.loading && !this.#repos.loaded}
+            .loadError=${this.#repos.loadError}
+            ?busy=${this.#repos.busy}
+            .error=${this.#repos.error}
+            .fieldErrors=${this.#repos.fieldErrors}
+            .status=${this.#repos.status}
+            @yg-repository-add=${(e: CustomEvent<{ name: string; uri: string }>) => this.#repos.add(e.detail.name, e.detail.uri)}
+            @yg-repository-remove=${(e: CustomEvent<{ name: string }>) => this.#repos.remove(e.detail.name)}
+            @yg-repository-move=${(e: CustomEvent<{ name: string; direction: -1 | 1 }>) => this.#repos.move(e.detail.name, e.detail.direction)}
+            @yg-repository-refresh=${(e: CustomEvent<{ name?: string }>) => this.#repos.refresh(e.detail.name)}
+            @yg-repository-reload=${() => this.#repos.load()}
+          ></yg-repository-list>
         </section>
       </div>
     `;
+  }
+
+  #renderNotifications() {
+    const permission = this.notifications?.permission.value ?? 'unsupported';
+    const on = (this.notifications?.enabled.value ?? false) && permission === 'granted';
+    const status =
+      permission === 'unsupported'
+        ? 'This browser cannot show notifications.'
+        : permission === 'denied'
+          ? 'Notifications are blocked for this site. To turn them on, allow them in the browser’s site settings, then come back here.'
+          : on
+            ? 'On for this browser.'
+            : permission === 'granted'
+              ? 'Off. The browser already allows them, so turning this on asks nothing.'
+              : 'Turning this on asks the browser for permission. If you refuse, nothing else changes.';
+    return html`<section class="card" id="notifications" aria-labelledby="notify-title">
+      <h2 id="notify-title">Notifications</h2>
+      <p>
+        A system notification when a task fails, a service turns unhealthy, a job run fails or an agent becomes
+        unreachable, while this dashboard is open in a tab or as an installed app. Clicking one opens what it is about.
+      </p>
+      <label class="choice">
+        <md-switch
+          id="notify-switch"
+          aria-describedby="notify-status"
+          .selected=${on}
+          ?disabled=${permission === 'unsupported' || permission === 'denied' || this.asking}
+          @change=${this.#toggleNotifications}
+        ></md-switch>
+        <span>Notify me about failures</span>
+      </label>
+      <p id="notify-status" class="hint" role="status" style="margin:12px 0 0">${status}</p>
+    </section>`;
+  }
+
+  async #toggleNotifications(event: Event) {
+    const setting = this.notifications;
+    if (!setting) return;
+    const target = event.target as HTMLElement & { selected: boolean };
+    if (!target.selected) {
+      setting.disable();
+      return;
+    }
+    this.asking = true;
+    try {
+      const permission = await setting.enable();
+      // Refused or dismissed: the switch goes back to off; nothing else is touched.
+      if (permission !== 'granted') target.selected = false;
+    } finally {
+      this.asking = false;
+    }
   }
 
   #submitOnEnter(event: KeyboardEvent) {

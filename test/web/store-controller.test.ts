@@ -37,6 +37,15 @@ declare global {
 }
 
 describe('StoreController', () => {
+  it('subscribes when created on a host that is already connected', async () => {
+    const probe = await fixture<YgTestAgentsProbe>(html`<yg-test-agents-probe></yg-test-agents-probe>`);
+    const source = new Writable<number>(1);
+    const late = new StoreController(probe, source);
+    expect(late.value).to.equal(1);
+    source.set(2);
+    expect(late.value).to.equal(2, 'changes after creation reach it');
+  });
+
   it('re-renders its host only when the selected slice changes identity', async () => {
     const root = await fixture<YgTestProvider>(
       html`<yg-test-provider><yg-test-agents-probe></yg-test-agents-probe></yg-test-provider>`,

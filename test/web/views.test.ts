@@ -212,8 +212,4 @@ describe('yg-settings-view', () => {
     expect(host.tokens.value).to.equal(null);
   });
 
-  it('says the repositories come later, without inventing any', async () => {
-    const { view } = await page('yg-settings-view', '/settings');
-    expect(text($(view, '#repos-title + p'))).to.contain('The package catalog comes in a later version');
-  });
 });
