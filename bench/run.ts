@@ -7,6 +7,9 @@ import { runLaunchBench } from './launch.bench.js';
 import { runJobsBench } from './jobs.bench.js';
 import { runPlacementBench } from './placement.bench.js';
 import { runMarathonBench } from './marathon.bench.js';
+import { runRenderBench } from './render.bench.js';
+import { runSimPlacementBench } from './sim-placement.bench.js';
+import { runMasterScaleBench } from './scale.bench.js';
 
 const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['allocator', runAllocatorBench],
@@ -14,12 +17,18 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['marathon', runMarathonBench],
   ['launch', runLaunchBench],
   ['jobs', runJobsBench],
+  // the dashboard's tasks view in headless Chromium (bench/render/page.mts)
+  ['render', runRenderBench],
+  // these two share one cluster of 10,000 simulated agents and 100,000 tasks (bench/scale-harness.ts)
+  ['sim-placement', runSimPlacementBench],
+  ['master-scale', runMasterScaleBench],
 ];
 
-const only = process.argv[2];
+// one suite, or several separated by commas (sim-placement,master-scale)
+const only = process.argv[2]?.split(',');
 const rows: BenchResult[] = [];
 for (const [name, run] of suites) {
-  if (only && only !== name) continue;
+  if (only && !only.includes(name)) continue;
   process.stderr.write(`running ${name}…\n`);
   rows.push(...(await run()));
 }

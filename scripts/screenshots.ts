@@ -21,7 +21,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // found first and fail, so the cluster gets a PATH of system directories only.
 process.env.PATH = (process.env.PATH ?? '').split(':').filter((dir) => dir && !dir.startsWith('/root')).join(':');
 
-const cluster = await startCluster();
+// The local agent sits in us-east-1, the other two in eu-west: the nodes map has two regions.
+const cluster = await startCluster({ args: ['--attributes', 'region:us-east-1;zone:us-east-1a'] });
 const secret = readFileSync(join(cluster.dataDir, 'agent-secret'), 'utf8').trim();
 // All agents share this machine's loopback, so each gets its own port range.
 const extra = [
@@ -221,6 +222,7 @@ try {
         const shots: Array<[string, string]> = [
           ['overview', '/'],
           ['nodes', '/nodes'],
+          ['nodes-map', '/nodes?view=map'],
           ['node', `/nodes/${encodeURIComponent(agents[0]!.id)}`],
           ['tasks', '/tasks'],
           ['services', '/services'],
@@ -248,12 +250,37 @@ try {
           if (name === 'service-versions') await page.locator('yg-json-diff .diff').waitFor({ timeout: 20_000 });
           if (name === 'job') await page.locator('yg-run-history pre', { hasText: 'totals differ' }).waitFor({ timeout: 20_000 });
           if (name === 'catalog') await page.locator('yg-package-tile').first().waitFor({ timeout: 20_000 });
+          if (name === 'nodes-map') await page.locator('yg-node-map path.land').waitFor({ timeout: 20_000 });
           if (name === 'package') await page.locator('yg-package-view #installed-title', { hasText: 'Installed (' }).waitFor({ timeout: 20_000 });
           if (name === 'package-install') await page.locator('yg-install-dialog yg-schema-form').waitFor({ timeout: 20_000 });
           await page.waitForTimeout(500);
           // A dialog is photographed as the window shows it: it is as tall as the window.
           if (name === 'package-install') await page.screenshot({ path: join(out, `${name}-${width}-${scheme}.png`) });
           else await shoot(page, join(out, `${name}-${width}-${scheme}.png`), width, height);
+        }
+        // A catalog tile dragged from the tray over a node's row and over a region of the map,
+        // photographed mid-drag (Escape ends it without a drop).
+        const drags: Array<[string, string, string]> = [
+          ['drag-node', '/nodes', 'yg-agent-table tr.row'],
+          ['drag-map', '/nodes?view=map', 'yg-node-map .yg-region[data-region="eu-west"]'],
+        ];
+        for (const [name, path, target] of drags.filter(([n]) => !only.length || only.includes(n))) {
+          await go(page, path);
+          const tile = page.locator('yg-catalog-tray yg-package-tile').first();
+          await tile.waitFor({ timeout: 20_000 });
+          if (name === 'drag-map') await page.locator('yg-node-map path.land').waitFor({ timeout: 20_000 });
+          const from = (await tile.boundingBox())!;
+          await page.mouse.move(from.x + from.width / 3, from.y + from.height / 2);
+          await page.mouse.down();
+          await page.mouse.move(from.x + from.width / 3 + 12, from.y + from.height / 2 + 12, { steps: 3 });
+          const to = page.locator(target).first();
+          await to.scrollIntoViewIfNeeded();
+          const box = (await to.boundingBox())!;
+          await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 10 });
+          await page.waitForTimeout(400);
+          await page.screenshot({ path: join(out, `${name}-${width}-${scheme}.png`) });
+          await page.keyboard.press('Escape');
+          await page.mouse.up();
         }
         await page.close();
       }

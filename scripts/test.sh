@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs Yagura's tests: scripts/test.sh [typecheck|server|web|e2e]...
-# Without arguments: typecheck → server → web → e2e, stopping at the first failure.
+# Runs Yagura's tests: scripts/test.sh [typecheck|server|web|e2e|faults]...
+# Without arguments: typecheck → server → faults (quick) → web → e2e, stopping at the first failure.
 # A suite that runs no tests fails: a glob that matched nothing must not look like success.
 # The last line is always "N passed, N failed" (CI reads it).
 set -uo pipefail
@@ -110,6 +110,17 @@ run_web() {
   [ "$rc" -eq 0 ] || die "web tests failed"
 }
 
+# The fault and abuse suite (issue #9): quick by default (in `npm test`); YAGURA_FAULTS_LONG=1
+# (`npm run test:faults:long`) runs the long variants.
+run_faults() {
+  section faults
+  shopt -s nullglob
+  local files=(test/faults/*.test.ts)
+  shopt -u nullglob
+  # the fuzz file runs for minutes with YAGURA_FAULTS_LONG=1: a wider hang guard
+  YG_TEST_TIMEOUT_MS="${YG_TEST_TIMEOUT_MS:-1800000}" run_node_tests faults "${files[@]}"
+}
+
 run_e2e() {
   section e2e
   ensure_chromium
@@ -122,13 +133,14 @@ run_e2e() {
 }
 
 suites=("$@")
-[ "${#suites[@]}" -gt 0 ] || suites=(typecheck server web e2e)
+[ "${#suites[@]}" -gt 0 ] || suites=(typecheck server faults web e2e)
 for suite in "${suites[@]}"; do
   case "$suite" in
     typecheck) run_typecheck ;;
     server) run_server ;;
     web) run_web ;;
     e2e) run_e2e ;;
-    *) die "unknown suite '${suite}' (expected typecheck, server, web or e2e)" ;;
+    faults) run_faults ;;
+    *) die "unknown suite '${suite}' (expected typecheck, server, web, e2e or faults)" ;;
   esac
 done

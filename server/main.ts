@@ -11,7 +11,9 @@ import { formatHelp, parseArgs, parseAttributes, UsageError, type CommandSpec, t
 import { CliError, CLIENT_OPTIONS, makeClient } from './cli/client.js';
 import { nodeCommand, taskCommand, tokenCommand } from './cli/commands.js';
 import { JOB_COMMAND, jobCommand } from './cli/job-commands.js';
+import { PACKAGE_COMMAND, packageCommand } from './cli/package-commands.js';
 import { APP_COMMAND, DEPLOYMENT_COMMAND, appCommand, deploymentCommand } from './cli/marathon-commands.js';
+import { SIM_COMMAND, simCommand } from './sim/cli.js';
 import { AGENT_SECRET_FILE } from './api/auth.js';
 import type { Logger } from './master/types.js';
 
@@ -96,8 +98,10 @@ const COMMANDS: Record<string, CommandSpec & { run(p: Parsed): Promise<number | 
     run: (p) => tokenCommand(makeClient(p.options), p),
   },
   job: { ...JOB_COMMAND, run: (p) => jobCommand(makeClient(p.options), p) },
+  package: { ...PACKAGE_COMMAND, run: (p) => packageCommand(makeClient(p.options), p) },
   app: { ...APP_COMMAND, run: (p) => appCommand(makeClient(p.options), p) },
   deployment: { ...DEPLOYMENT_COMMAND, run: (p) => deploymentCommand(makeClient(p.options), p) },
+  sim: { ...SIM_COMMAND, run: (p) => simCommand(p) },
 };
 
 function pick<T>(o: Record<string, T>, keys: string[]): Record<string, T> {

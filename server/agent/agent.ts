@@ -330,6 +330,8 @@ export class Agent extends EventEmitter {
   private registered = false;
   private started = false;
   private stopped = false;
+  /** shutdown() is killing the tasks: new launches are dropped instead of started. */
+  private shuttingDown = false;
   private attempt = 0;
   private lastPong = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -467,6 +469,7 @@ export class Agent extends EventEmitter {
   /** Kills every task, reports them, then stops. */
   async shutdown(): Promise<void> {
     if (!this.started || this.stopped) return this.stop();
+    this.shuttingDown = true;
     const waits: Promise<void>[] = [];
     for (const task of [...this.tasks.values()]) {
       if (task.phase === 'terminal') continue;
@@ -827,6 +830,11 @@ export class Agent extends EventEmitter {
       return;
     }
     const spec = normalizeSpec(raw);
+    if (this.shuttingDown) {
+      // a launch that arrives while the agent kills its tasks to stop would outlive it
+      this.sendTransient(spec.taskId, spec.frameworkId, 'TASK_DROPPED', 'REASON_AGENT_RESTARTED', 'the agent is shutting down');
+      return;
+    }
     if (this.tasks.has(spec.taskId)) {
       this.log('warn', `launch of ${spec.taskId} ignored: the task is already known`);
       return;
@@ -1012,8 +1020,9 @@ export class Agent extends EventEmitter {
       const reused = st !== null && task.cp.pidStartTime !== undefined && st.startTime !== task.cp.pidStartTime;
       if (!reused && (await groupMembers(pid)).length > 0) signalGroup(pid, 'SIGKILL');
     }
+    const pids = task.cgroups ? await task.cgroups.pidsLimitHits().catch(() => null) : null;
     if (task.cgroups) await task.cgroups.destroy().catch((err: Error) => this.log('warn', `removing cgroups of ${task.id}: ${err.message}`));
-    const outcome = this.describeExit(task, rec, exit, limitation);
+    const outcome = this.describeExit(task, rec, exit, limitation, pids);
     if (this.stopped) return;
     await this.emitStatus(task, outcome.state, outcome);
   }
@@ -1023,6 +1032,7 @@ export class Agent extends EventEmitter {
     rec: ExitRecord,
     exit: WrapperExit,
     limitation: { usedBytes: number } | undefined,
+    pids: { max: string; hits: number } | null = null,
   ): { state: TaskState; reason?: StatusReason; message?: string; exitCode?: number; healthy?: boolean } {
     let status: number | undefined;
     let sig: string | undefined;
@@ -1058,6 +1068,10 @@ export class Agent extends EventEmitter {
       return { state: 'TASK_FAILED', reason: 'REASON_AGENT_RESTARTED', message: 'The agent restarted before the task was started' };
     }
     if (status === 0) return { state: 'TASK_FINISHED', message: text!, ...withCode };
+    if (text && pids && pids.hits > 0) {
+      // a failed fork is the likeliest reason it failed: say so (a fork bomb, a runaway pool)
+      return { state: 'TASK_FAILED', reason: 'REASON_CONTAINER_LIMITATION', message: `Process limit reached: at most ${pids.max} processes (pids.max), ${pids.hits} fork${pids.hits === 1 ? '' : 's'} refused; ${text}`, ...withCode };
+    }
     if (text) return { state: 'TASK_FAILED', message: text, ...withCode };
     return { state: 'TASK_FAILED', reason: 'REASON_AGENT_RESTARTED', message: 'Task exited while the agent was down; exit status unknown' };
   }

@@ -134,6 +134,14 @@ export class TaskCgroups {
     return m ? Number(m[1]) : 0;
   }
 
+  /** pids.max and how many forks it refused (pids.events "max"); null without the pids controller. */
+  async pidsLimitHits(): Promise<{ max: string; hits: number } | null> {
+    const dir = this.record.dirs.pids;
+    if (!dir) return null;
+    const hits = Number(/^max (\d+)$/m.exec((await readCg(dir, 'pids.events')) ?? '')?.[1] ?? 0) || 0;
+    return { max: ((await readCg(dir, 'pids.max')) ?? '').trim(), hits };
+  }
+
   async peakMemoryBytes(): Promise<number> {
     const dir = this.record.dirs.memory;
     if (!dir) return 0;

@@ -101,5 +101,6 @@ function installRequest(b: Record<string, unknown>) {
     ...(b.packageVersion !== undefined && b.packageVersion !== null ? { packageVersion: b.packageVersion as string } : {}),
     ...(b.options !== undefined && b.options !== null ? { options: b.options as Record<string, unknown> } : {}),
     ...(b.appId !== undefined && b.appId !== null ? { appId: b.appId as string } : {}),
+    ...(b.constraints !== undefined && b.constraints !== null ? { constraints: b.constraints } : {}),
   };
 }

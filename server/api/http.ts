@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Master } from '../master/master.js';
 import { Auth, sameSecret, type Principal } from './auth.js';
 import { ApiError, badRequest, forbidden, isRecord } from './errors.js';
-import { originAllowed } from './sockets.js';
+import { hostAllowed, originAllowed } from './sockets.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -73,6 +73,11 @@ export function createHttp(deps: HttpDeps): FastifyInstance {
     if (code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err instanceof SyntaxError || code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
       return reply.code(400).send({ message: 'malformed JSON in request body', details: [{ path: '/', errors: [e.message ?? 'invalid JSON'] }] });
     }
+    if (err instanceof RangeError && /call stack/i.test(err.message)) {
+      // input nested deeper than a recursive parser or walker can follow (JSON revivers recurse)
+      deps.log('warn', `${req.method} ${req.url}: request nested too deeply (${err.message})`);
+      return reply.code(400).send({ message: 'request body nested too deeply', details: [{ path: '/', errors: [err.message] }] });
+    }
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ message: 'request body too large', details: [{ path: '/', errors: [`limit is ${deps.bodyLimit ?? 1048576} bytes`] }] });
     }
@@ -91,6 +96,9 @@ export function createHttp(deps: HttpDeps): FastifyInstance {
   });
 
   app.addHook('onRequest', async (req) => {
+    if (!hostAllowed(req.raw, deps.auth.enabled)) {
+      throw forbidden(`Host ${req.headers.host} is not a loopback name; with auth disabled only loopback names are served`);
+    }
     const config = req.routeOptions.config;
     if (config?.public) return;
     if (!SAFE_METHODS.has(req.method) && !originAllowed(req.raw, deps.allowedOrigins)) {

@@ -3,6 +3,7 @@
 // in Sec-WebSocket-Protocol ("yagura.v1, bearer.<token>") or in the first message; never in the URL.
 
 import type { IncomingMessage, Server } from 'node:http';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE, type AgentToMaster } from '../../protocol/types.js';
@@ -43,6 +44,24 @@ export function originAllowed(req: IncomingMessage, allowed: string[]): boolean 
   return allowed.includes(origin);
 }
 
+/**
+ * With auth disabled (a loopback-only master), only loopback names may appear in Host: a web
+ * page whose own name was rebound to 127.0.0.1 (DNS rebinding) is same-origin with itself, and
+ * would otherwise drive this master from any browser on the machine.
+ */
+export function hostAllowed(req: IncomingMessage, authEnabled: boolean): boolean {
+  if (authEnabled) return true;
+  const host = req.headers.host;
+  if (!host) return true; // not a browser
+  let name: string;
+  try {
+    name = new URL(`http://${host}`).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return false;
+  }
+  return name === 'localhost' || name.endsWith('.localhost') || name === '::1' || (isIP(name) === 4 && name.startsWith('127.'));
+}
+
 /** The token offered as a subprotocol `bearer.<token>`, if any. */
 function tokenFromProtocols(req: IncomingMessage): string | undefined {
   const header = req.headers['sec-websocket-protocol'];
@@ -69,6 +88,10 @@ export function attachSockets(server: Server, deps: SocketDeps): { close(): void
       return;
     }
     const path = url.pathname;
+    if (!hostAllowed(req, deps.auth.enabled)) {
+      reject(socket, 403, `Host ${req.headers.host} is not a loopback name; with auth disabled only loopback names are served`);
+      return;
+    }
     if (path === '/api/v1/agent') {
       const token = Auth.tokenFromHeader(req.headers.authorization);
       if (!token || !sameSecret(token, deps.agentSecret)) {
@@ -76,7 +99,7 @@ export function attachSockets(server: Server, deps: SocketDeps): { close(): void
         reject(socket, 401, 'wrong or missing agent secret');
         return;
       }
-      agentWss.handleUpgrade(req, socket, head, (ws) => agentLink(ws, deps));
+      agentWss.handleUpgrade(req, socket, head, (ws) => agentLink(ws, deps, socket));
       return;
     }
     if (path.startsWith('/service/') && deps.serviceUpgrade) {
@@ -120,11 +143,22 @@ export function attachSockets(server: Server, deps: SocketDeps): { close(): void
   };
 }
 
-function agentLink(ws: WebSocket, deps: SocketDeps): void {
+function agentLink(ws: WebSocket, deps: SocketDeps, socket: Duplex): void {
   let agentId: string | undefined;
+  let corked = false;
   const conn: AgentConnection = {
     send: (msg) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+      if (ws.readyState !== ws.OPEN) return;
+      // the launches and acks of one turn leave in one write, not in one system call each
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(() => {
+          corked = false;
+          socket.uncork();
+        });
+      }
+      ws.send(JSON.stringify(msg));
     },
     close: (code, reason) => ws.close(code, reason),
   };

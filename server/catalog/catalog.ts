@@ -12,6 +12,7 @@ import { conflict, invalid, notFound } from '../api/errors.js';
 import type { AppWriter } from '../api/marathon/apps.js';
 import type { Master } from '../master/master.js';
 import type { Logger } from '../master/types.js';
+import { parseConstraints } from '../core/constraints.js';
 import { normalizeApp, type AppDefinition } from '../frameworks/services/app-definition.js';
 import { parsePathId } from '../frameworks/services/paths.js';
 import type { ServicesFramework } from '../frameworks/services/services.js';
@@ -76,6 +77,8 @@ export interface InstallRequest {
   packageVersion?: string;
   options?: Record<string, unknown>;
   appId?: string;
+  /** Yagura: Marathon constraint triples appended to the rendered app's `constraints` (service packages only). */
+  constraints?: unknown;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -189,6 +192,7 @@ export class Catalog {
     const { pkg, repo } = resolved;
     if (req.options !== undefined && !isObject(req.options)) throw invalid('options must be a JSON object', [{ path: '/options', errors: ['must be a JSON object'] }]);
     if (req.appId !== undefined && (typeof req.appId !== 'string' || !req.appId)) throw invalid('appId must be a non-empty string', [{ path: '/appId', errors: ['must be a non-empty string'] }]);
+    const extra = placementConstraints(req.constraints, !!pkg.marathon);
     const userOptions = req.options ?? {};
     const schema = pkg.config ?? {};
     const defaults = defaultsOf(schema);
@@ -217,8 +221,18 @@ export class Catalog {
       }
       out.instance = parsedId.id;
       json.labels = { ...(isObject(json.labels) ? json.labels : {}), ...labels, [LABEL.instance]: parsedId.id };
+      const own = Array.isArray(json.constraints) ? json.constraints : json.constraints === undefined || json.constraints === null ? [] : undefined;
+      if (extra.length && own) json.constraints = [...own, ...extra];
       const r = normalizeApp(json);
-      if (!r.ok) throw invalid(`Package [${pkg.name}] rendered an invalid app`, prefix('/marathonJson', r.errors));
+      if (!r.ok) {
+        // an error in an appended constraint is the request's, at its index there
+        const moved = (d: ErrorDetail): ErrorDetail | undefined => {
+          const m = /^\/constraints\/(\d+)(\/.*)?$/.exec(d.path);
+          const i = m && own && extra.length ? Number(m[1]) - own.length : -1;
+          return i >= 0 ? { path: `/constraints/${i}${m![2] ?? ''}`, errors: d.errors } : undefined;
+        };
+        throw invalid(`Package [${pkg.name}] rendered an invalid app`, r.errors.map((d) => moved(d) ?? prefix('/marathonJson', [d])[0]!));
+      }
       out.marathonJson = json;
       out.app = r.app;
     }
@@ -338,6 +352,28 @@ export class Catalog {
     }
     return results;
   }
+}
+
+/**
+ * Yagura's placement extension of install and render: `constraints`, Marathon triples such as
+ * `[["hostname", "CLUSTER", "node-1"]]`, appended to the rendered app's own. Only the array form
+ * (2 or 3 strings each); the operators and values are checked as POST /v2/apps checks them.
+ */
+function placementConstraints(input: unknown, service: boolean): string[][] {
+  if (input === undefined || input === null) return [];
+  if (!Array.isArray(input)) throw invalid('constraints must be an array of [field, operator, value?]', [{ path: '/constraints', errors: ['must be an array of [field, operator, value?]'] }]);
+  const shape = input.flatMap((c: unknown, i) =>
+    Array.isArray(c) && c.length >= 2 && c.length <= 3 && c.every((part) => typeof part === 'string')
+      ? []
+      : [{ path: `/constraints/${i}`, errors: ['must be [field, operator] or [field, operator, value], all strings'] }],
+  );
+  if (shape.length) throw invalid('constraints are not valid', shape);
+  const { errors } = parseConstraints(input, '/constraints');
+  if (errors.length) throw invalid('constraints are not valid', errors);
+  if (!service && input.length) {
+    throw invalid('Only a service package can be placed with constraints', [{ path: '/constraints', errors: ['this package installs a job: constraints apply to services only'] }]);
+  }
+  return input as string[][];
 }
 
 /** App ids are absolute (`/kv`), job ids are not; a caller may write either for an app. */

@@ -882,6 +882,8 @@ export class Master {
   checkStream(frameworkId: string, streamId: string | undefined): FrameworkRecord {
     const f = this.frameworks.get(frameworkId);
     if (!f || !f.active) throw notFound(`framework ${frameworkId} is not subscribed`, [{ path: '/framework_id', errors: ['unknown framework'] }]);
+    // a built-in framework lives inside the master: its stream id is no secret, and no HTTP caller speaks for it
+    if (f.builtin) throw new ApiError(403, `framework ${frameworkId} is built into Yagura and takes no scheduler calls`, [{ path: '/framework_id', errors: ['built-in framework'] }]);
     const link = this.frameworkLinks.get(frameworkId);
     if (!link) throw new ApiError(403, `framework ${frameworkId} is not subscribed`);
     if (link.streamId !== streamId) {
@@ -895,6 +897,8 @@ export class Master {
   teardown(frameworkId: string): void {
     const f = this.frameworks.get(frameworkId);
     if (!f || !f.active) throw notFound(`framework ${frameworkId} not found`);
+    // removing one would leave a master that refuses to start again (its framework is gone for good)
+    if (f.builtin) throw new ApiError(403, `framework ${frameworkId} is built into Yagura and cannot be torn down; remove its apps or jobs instead`, [{ path: '/framework_id', errors: ['built-in framework'] }]);
     this.removeFramework(f, 'torn down');
   }
 
@@ -1017,7 +1021,12 @@ export class Master {
       this.putTask(t);
       created.push(t);
     }
-    this.recomputeAllocated(agentId);
+    // what the agent holds grows by exactly what was launched: no need to sum all its tasks again
+    const agent = this.agents.get(agentId);
+    if (agent && launches.length > 0) {
+      const allocated = addResources(agent.allocated, used);
+      this.putAgent({ ...agent, allocated }, { allocated });
+    }
     await this.commit();
     const link = this.agentLinks.get(agentId);
     for (const t of created) {
@@ -1253,8 +1262,20 @@ function toAgentView(a: AgentRecord): AgentView {
   return view;
 }
 
+/**
+ * The view of a task record, made once per record and frozen: records are replaced on every
+ * change, never changed in place, so reads of 100,000 tasks (snapshots, the services tick)
+ * share the views instead of copying every task each time.
+ */
+const taskViews = new WeakMap<TaskRecord, TaskView>();
+
 function toTaskView(t: TaskRecord): TaskView {
-  const { killRequested: _k, killGracePeriodMs: _g, pendingAck: _p, healthChecks: _h, ...view } = t;
+  let view = taskViews.get(t);
+  if (!view) {
+    const { killRequested: _k, killGracePeriodMs: _g, pendingAck: _p, healthChecks: _h, ...rest } = t;
+    view = Object.freeze(rest);
+    taskViews.set(t, view);
+  }
   return view;
 }
 

@@ -4,6 +4,7 @@ import { repeat } from 'lit/directives/repeat.js';
 import '@material/web/progress/linear-progress.js';
 import type { AgentView } from '../../protocol/types.js';
 import { nodeHref } from '../state/activity.js';
+import { dropTarget } from '../state/drag.js';
 import { formatCpus, formatMiB, percent } from './format.js';
 import { agentStateChip } from './states.js';
 import { tableStyles } from './table-styles.js';
@@ -11,7 +12,10 @@ import './yg-state-chip.js';
 
 const MAX_ATTRIBUTES = 4;
 
-/** Agents with their state, resources in use and task count; each hostname links to its node page. */
+/**
+ * Agents with their state, resources in use and task count; each hostname links to its node
+ * page. Each row takes a dragged catalog package (deploy pinned to that node).
+ */
 @customElement('yg-agent-table')
 export class YgAgentTable extends LitElement {
   static override styles = [
@@ -38,6 +42,26 @@ export class YgAgentTable extends LitElement {
         .attributes {
           justify-content: flex-end;
         }
+      }
+      /* While a package is dragged, every row is a drop target (see state/drag.ts). */
+      tr[data-drop] {
+        outline: 2px dashed var(--md-sys-color-primary, #36618e);
+        outline-offset: -3px;
+      }
+      tr[data-drop='blocked'] {
+        outline-color: var(--md-sys-color-outline-variant, #c3c7cf);
+        opacity: 0.7;
+      }
+      tr[data-drop-over='ok'] {
+        outline-style: solid;
+        background: var(--md-sys-color-primary-container, #d1e4ff);
+        color: var(--md-sys-color-on-primary-container, #001d36);
+      }
+      tr[data-drop-over='blocked'] {
+        outline: 2px solid var(--md-sys-color-error, #ba1a1a);
+        background: var(--md-sys-color-error-container, #ffdad6);
+        color: var(--md-sys-color-on-error-container, #410002);
+        opacity: 1;
       }
     `,
   ];
@@ -94,7 +118,7 @@ export class YgAgentTable extends LitElement {
     const attributes = Object.entries(agent.attributes);
     const hidden = attributes.length - MAX_ATTRIBUTES;
     return html`
-      <tr class="row">
+      <tr class="row" data-agent=${agent.id} ${dropTarget({ kind: 'node', agentId: agent.id, hostname: agent.hostname })}>
         <td class="title">
           <a class="link" href=${nodeHref(agent.id)}>${agent.hostname}</a>
         </td>

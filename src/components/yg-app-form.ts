@@ -241,6 +241,8 @@ export class YgAppForm extends LitElement {
   @property() message = '';
   @property() mode: 'create' | 'edit' = 'create';
   @property({ type: Boolean }) busy = false;
+  /** Commands cannot reach the master now: submitting is disabled; the page's reason goes in slot `unavailable`. */
+  @property({ type: Boolean }) unavailable = false;
 
   @state() private doc: Doc = {};
   @state() private text = '{}';
@@ -394,10 +396,11 @@ export class YgAppForm extends LitElement {
         </section>
       </div>
       <div class="actions">
+        <slot name="unavailable"></slot>
         <md-text-button type="button" @click=${() => this.dispatchEvent(new CustomEvent('yg-app-cancel', { bubbles: true, composed: true }))}>
           Cancel
         </md-text-button>
-        <md-filled-button type="submit" ?disabled=${this.busy || !!this.parseError}>
+        <md-filled-button type="submit" ?disabled=${this.busy || this.unavailable || !!this.parseError}>
           ${this.mode === 'create' ? 'Create service' : 'Save and deploy'}
         </md-filled-button>
       </div>
@@ -541,7 +544,7 @@ export class YgAppForm extends LitElement {
 
   #submit(event: SubmitEvent) {
     event.preventDefault();
-    if (this.busy) return;
+    if (this.busy || this.unavailable) return;
     if (this.parseError) {
       this.textarea?.focus();
       return;

@@ -210,12 +210,19 @@ export class YgInstallDialog extends LitElement {
         white-space: pre-line;
         overflow-wrap: anywhere;
       }
+      /* A note in slot "unavailable" takes a line of its own above the buttons. */
+      [slot='actions'] {
+        flex-wrap: wrap;
+        align-items: center;
+      }
     `,
   ];
 
   @property({ type: Boolean }) open = false;
   @property({ attribute: false }) pkg?: PackageDefinition;
   @property({ type: Boolean }) busy = false;
+  /** Commands cannot reach the master now: Install is disabled; the page's reason goes in slot `unavailable`. */
+  @property({ type: Boolean }) unavailable = false;
   /** The master's validation details from the last install. */
   @property({ attribute: false }) errors: readonly ErrorDetail[] = [];
   /** The message that came with them, or any other failure. */
@@ -279,8 +286,9 @@ export class YgInstallDialog extends LitElement {
       <div slot="actions">
         ${this.result
           ? this.#doneActions(this.result)
-          : html`<md-text-button type="button" @click=${this.#closed}>Cancel</md-text-button>
-              <md-filled-button form="install-form" type="submit" ?disabled=${this.busy || !pkg}>Install</md-filled-button>`}
+          : html`<slot name="unavailable"></slot>
+              <md-text-button type="button" @click=${this.#closed}>Cancel</md-text-button>
+              <md-filled-button form="install-form" type="submit" ?disabled=${this.busy || this.unavailable || !pkg}>Install</md-filled-button>`}
       </div>
     </md-dialog>`;
   }
@@ -470,7 +478,7 @@ export class YgInstallDialog extends LitElement {
 
   async #submit(event: SubmitEvent) {
     event.preventDefault();
-    if (this.busy || !this.pkg) return;
+    if (this.busy || this.unavailable || !this.pkg) return;
     if (this.parseError) {
       this.tab = 'json';
       await this.updateComplete;

@@ -424,6 +424,12 @@ export class YgJobGraph extends LitElement {
     this.#resize.disconnect();
   }
 
+  /** The first width is read at once: observers only report at the next rendering, which a hidden tab never does. */
+  override firstUpdated(): void {
+    const width = Math.floor(this.getBoundingClientRect().width);
+    if (width > 0 && width !== this.available) this.available = width;
+  }
+
   /** Parents left of children while that fits; on a narrow screen, parents above children. */
   #layout(): GraphLayout {
     const across = this.#across(this.jobs, this.around);

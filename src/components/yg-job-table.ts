@@ -93,6 +93,8 @@ export class YgJobTable extends LitElement {
   @property() emptyText = 'Add one with yagura job add FILE, or POST it to /v1/jobs.';
   /** Jobs whose "Run now" is in flight: their buttons wait. */
   @property({ attribute: false }) starting: ReadonlySet<string> = new Set();
+  /** Commands cannot reach the master now: every "Run now" is disabled (the page says why). */
+  @property({ type: Boolean }) unavailable = false;
   /** Fixed "now" for relative times (tests); the ticking clock when unset. */
   @property({ type: Number }) now?: number;
 
@@ -168,7 +170,7 @@ export class YgJobTable extends LitElement {
         <md-icon-button
           aria-label=${`Run ${job.id} now`}
           title="Run now"
-          ?disabled=${busy}
+          ?disabled=${busy || this.unavailable}
           @click=${() => this.dispatchEvent(new CustomEvent<JobRunRequestDetail>('yg-job-run', { detail: { id: job.id }, bubbles: true, composed: true }))}
           >${icons.play}</md-icon-button
         >

@@ -78,7 +78,9 @@ export class YgPackageIcon extends LitElement {
 
 /**
  * A package in the catalog: icon, name, version, description and tags. The name is the link
- * (its accessible name is just the package name); the whole tile is its click target.
+ * (its accessible name is just the package name); the whole tile is its click target. Slot
+ * `actions` holds the page's controls for the package (they stay clickable over the link);
+ * `compact` shows one line, for a strip.
  */
 @customElement('yg-package-tile')
 export class YgPackageTile extends LitElement {
@@ -176,11 +178,53 @@ export class YgPackageTile extends LitElement {
       background: var(--md-sys-color-secondary-container, #d7e3f7);
       color: var(--md-sys-color-on-secondary-container, #101c2b);
     }
+    /* Controls of the page (a "Deploy to…" menu, a drag handle) sit above the tile's link. */
+    .actions {
+      position: relative;
+      z-index: 1;
+      grid-column: 1 / -1;
+      display: flex;
+      flex-wrap: wrap;
+      justify-content: flex-end;
+      align-items: center;
+      gap: 4px;
+    }
+    .actions[hidden] {
+      display: none;
+    }
+    :host([compact]) article {
+      grid-template-columns: auto minmax(0, 1fr) auto;
+      grid-template-rows: auto;
+      align-items: center;
+      gap: 0 12px;
+      padding: 6px 4px 6px 12px;
+    }
+    :host([compact]) yg-package-icon {
+      grid-row: auto;
+      --yg-package-icon-size: 32px;
+    }
+    :host([compact]) h2 {
+      font-size: 0.875rem;
+      line-height: 1.25rem;
+    }
+    :host([compact]) .description,
+    :host([compact]) ul {
+      display: none;
+    }
+    :host([compact]) .actions {
+      grid-column: 3;
+      flex-wrap: nowrap;
+      gap: 0;
+    }
   `;
 
   @property({ attribute: false }) pkg?: PackageSummary;
   /** Where the tile leads; the package's page by default. */
   @property() href = '';
+  /** One line: icon, name and version, and the actions (for a strip of tiles). */
+  @property({ type: Boolean, reflect: true }) compact = false;
+  /** Something is in slot `actions`. */
+  @state() private hasActions = false;
 
   override render() {
     const pkg = this.pkg;
@@ -199,6 +243,9 @@ export class YgPackageTile extends LitElement {
             ${pkg.tags.map((tag) => html`<li>${tag}</li>`)}
           </ul>`
         : nothing}
+      <div class="actions" ?hidden=${!this.hasActions}>
+        <slot name="actions" @slotchange=${(e: Event) => (this.hasActions = (e.target as HTMLSlotElement).assignedElements().length > 0)}></slot>
+      </div>
     </article>`;
   }
 }

@@ -174,6 +174,8 @@ export class YgRepositoryList extends LitElement {
   @property() loadError = '';
   /** A command is running. */
   @property({ type: Boolean }) busy = false;
+  /** Commands cannot reach the master now: add, remove, move and refresh are disabled (the page says why). */
+  @property({ type: Boolean }) unavailable = false;
   /** How the last command failed. */
   @property() error = '';
   /** Errors of the last add by field: `name`, `uri`. */
@@ -232,7 +234,7 @@ export class YgRepositoryList extends LitElement {
     return html`
       <div class="toolbar">
         <p class="muted" style="margin:0">Searched in this order: the first repository that has a package wins.</p>
-        <md-text-button ?disabled=${this.busy || list.length === 0} @click=${() => this.#emit('yg-repository-refresh', {}, { kind: 'refresh' })}>
+        <md-text-button ?disabled=${this.busy || this.unavailable || list.length === 0} @click=${() => this.#emit('yg-repository-refresh', {}, { kind: 'refresh' })}>
           Refresh all<span slot="icon">${icons.restart}</span>
         </md-text-button>
       </div>
@@ -270,13 +272,13 @@ export class YgRepositoryList extends LitElement {
                   <div class="buttons">
                     <md-icon-button
                       aria-label=${`Move ${r.name} up`}
-                      ?disabled=${this.busy || i === 0 || (r.builtIn && list[i - 1]?.builtIn)}
+                      ?disabled=${this.busy || this.unavailable || i === 0 || (r.builtIn && list[i - 1]?.builtIn)}
                       @click=${() => this.#emit('yg-repository-move', { name: r.name, direction: -1 }, { kind: 'move', name: r.name, direction: -1 })}
                       >${icons.up}</md-icon-button
                     >
                     <md-icon-button
                       aria-label=${`Move ${r.name} down`}
-                      ?disabled=${this.busy || i === list.length - 1 || (r.builtIn && list[i + 1]?.builtIn)}
+                      ?disabled=${this.busy || this.unavailable || i === list.length - 1 || (r.builtIn && list[i + 1]?.builtIn)}
                       @click=${() => this.#emit('yg-repository-move', { name: r.name, direction: 1 }, { kind: 'move', name: r.name, direction: 1 })}
                       >${icons.down}</md-icon-button
                     >
@@ -284,11 +286,11 @@ export class YgRepositoryList extends LitElement {
                       ? nothing
                       : html`<md-icon-button
                           aria-label=${`Refresh ${r.name}`}
-                          ?disabled=${this.busy}
+                          ?disabled=${this.busy || this.unavailable}
                           @click=${() => this.#emit('yg-repository-refresh', { name: r.name }, { kind: 'refresh', name: r.name })}
                           >${icons.restart}</md-icon-button
                         >`}
-                    <md-icon-button aria-label=${`Remove ${r.name}`} ?disabled=${this.busy} @click=${() => (this.confirming = r.name)}
+                    <md-icon-button aria-label=${`Remove ${r.name}`} ?disabled=${this.busy || this.unavailable} @click=${() => (this.confirming = r.name)}
                       >${icons.delete}</md-icon-button
                     >
                   </div>
@@ -331,7 +333,7 @@ export class YgRepositoryList extends LitElement {
           }}
           @keydown=${this.#submitOnEnter}
         ></md-outlined-text-field>
-        <md-filled-tonal-button type="submit" ?disabled=${this.busy}>Add<span slot="icon">${icons.add}</span></md-filled-tonal-button>
+        <md-filled-tonal-button type="submit" ?disabled=${this.busy || this.unavailable}>Add<span slot="icon">${icons.add}</span></md-filled-tonal-button>
       </form>
       <div class="status muted" role="status">${this.busy ? '' : this.status}</div>
       <yg-confirm-dialog
@@ -359,7 +361,7 @@ export class YgRepositoryList extends LitElement {
 
   #add(event: SubmitEvent) {
     event.preventDefault();
-    if (this.busy) return;
+    if (this.busy || this.unavailable) return;
     const name = this.name.trim();
     const uri = this.uri.trim();
     const invalid: Record<string, string> = {};

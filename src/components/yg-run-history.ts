@@ -184,6 +184,8 @@ export class YgRunHistory extends LitElement {
   @property({ attribute: false }) outputs: ReadonlyMap<string, RunOutputState> = new Map();
   /** Runs with a stop in flight. */
   @property({ attribute: false }) stopping: ReadonlySet<string> = new Set();
+  /** Commands cannot reach the master now: Stop run is disabled (the page says why). */
+  @property({ type: Boolean }) unavailable = false;
   /** Fixed "now" for relative times (tests); the ticking clock when unset. */
   @property({ type: Number }) now?: number;
 
@@ -293,7 +295,7 @@ export class YgRunHistory extends LitElement {
           ${lastTask ? html`Follow it live in the log of <a href=${taskHref(lastTask)}>task ${lastTask}</a>.` : nothing}
         </p>
         <div>
-          <md-text-button ?disabled=${this.stopping.has(run.id)} @click=${() => this.#stop(run.id)}
+          <md-text-button ?disabled=${this.stopping.has(run.id) || this.unavailable} @click=${() => this.#stop(run.id)}
             >Stop run<span slot="icon">${icons.cancel}</span></md-text-button
           >
         </div>

@@ -106,7 +106,11 @@ export class YgTaskList extends LitElement {
 
   @state() private narrow = false;
   @state() private range: [number, number] = [0, 40];
-  @state() private active = 0;
+  /**
+   * The task the keyboard's tab stop rests on, by id: when the list re-sorts (a changed task moves
+   * to the top), the tab stop stays with its task and no other row has to re-render.
+   */
+  @state() private activeId: string | undefined;
 
   @query('.body') private body?: HTMLElement;
 
@@ -147,7 +151,22 @@ export class YgTaskList extends LitElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('tasks') && this.active >= this.tasks.length) this.active = Math.max(0, this.tasks.length - 1);
+    if (changed.has('tasks') && (this.activeId === undefined || this.#indexOf(this.activeId) < 0)) this.activeId = this.tasks[0]?.id;
+  }
+
+  #indexCache: { tasks: readonly TaskView[]; id: string | undefined; index: number } | undefined;
+
+  #indexOf(id: string | undefined): number {
+    const c = this.#indexCache;
+    if (c && c.tasks === this.tasks && c.id === id) return c.index;
+    const index = id === undefined ? -1 : this.tasks.findIndex((t) => t.id === id);
+    this.#indexCache = { tasks: this.tasks, id, index };
+    return index;
+  }
+
+  /** The index of the tab stop's row. */
+  private get active(): number {
+    return Math.max(0, this.#indexOf(this.activeId));
   }
 
   protected override updated(changed: PropertyValues<this>): void {
@@ -219,7 +238,7 @@ export class YgTaskList extends LitElement {
                 .now=${now}
                 .columns=${this.columns}
                 ?narrow=${this.narrow}
-                ?active=${i === this.active}
+                ?active=${task.id === this.activeId}
               ></yg-task-row>`;
             },
           )}
@@ -236,7 +255,7 @@ export class YgTaskList extends LitElement {
   /** Brings row `index` into the window, makes it the active row and focuses its link. */
   async focusRow(index: number): Promise<void> {
     const target = Math.max(0, Math.min(this.tasks.length - 1, index));
-    this.active = target;
+    this.activeId = this.tasks[target]?.id;
     const body = this.body;
     if (body) {
       const top = body.getBoundingClientRect().top + target * this.rowHeight;
@@ -269,8 +288,8 @@ export class YgTaskList extends LitElement {
 
   #onFocusIn = (event: FocusEvent) => {
     const row = event.composedPath().find((node): node is YgTaskRow => node instanceof HTMLElement && node.localName === 'yg-task-row');
-    const index = Number(row?.dataset.index);
-    if (Number.isInteger(index) && index !== this.active) this.active = index;
+    const id = row?.task?.id;
+    if (id !== undefined && id !== this.activeId) this.activeId = id;
   };
 
   #onKeyDown = (event: KeyboardEvent) => {

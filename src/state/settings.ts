@@ -1,4 +1,4 @@
-// Settings kept in this browser: for now the colour theme.
+// Settings kept in this browser: the colour theme, and the nodes map's tile server.
 import { Writable } from './readable.js';
 import type { Readable } from './readable.js';
 
@@ -57,4 +57,53 @@ export function browserStorage(win: Window = window): Storage | undefined {
   } catch {
     return undefined;
   }
+}
+
+export const MAP_TILES_KEY = 'yagura.mapTiles';
+
+/** A tile URL template the map can use: http(s), or a path on this origin, with {z}, {x} and {y}. */
+export function validTileUrl(url: string): boolean {
+  const u = url.trim();
+  return /^(https?:\/\/\S+|\/\S*)$/i.test(u) && u.includes('{z}') && u.includes('{x}') && u.includes('{y}');
+}
+
+/**
+ * The nodes map's tile server, as a URL template (`https://tiles.example/{z}/{x}/{y}.png`), kept
+ * in this browser. Empty (the default): the map draws its bundled world outlines and asks no
+ * server at all.
+ */
+export class MapTilesSetting {
+  readonly #value: Writable<string>;
+  readonly value: Readable<string>;
+  readonly #storage: Storage | undefined;
+
+  constructor(options: { storage?: Storage } = {}) {
+    this.#storage = options.storage;
+    let stored = '';
+    try {
+      stored = this.#storage?.getItem(MAP_TILES_KEY) ?? '';
+    } catch {
+      // nothing kept
+    }
+    this.#value = new Writable(stored);
+    this.value = this.#value;
+  }
+
+  set(url: string): void {
+    const value = url.trim();
+    this.#value.set(value);
+    try {
+      if (value) this.#storage?.setItem(MAP_TILES_KEY, value);
+      else this.#storage?.removeItem(MAP_TILES_KEY);
+    } catch {
+      // kept for this visit only
+    }
+  }
+}
+
+let mapTiles: MapTilesSetting | undefined;
+
+/** The page's one MapTilesSetting, on this browser's localStorage. */
+export function mapTilesSetting(): MapTilesSetting {
+  return (mapTiles ??= new MapTilesSetting({ storage: browserStorage() }));
 }

@@ -1,3 +1,4 @@
+import { html, nothing } from 'lit';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { ApiError } from '../state/api.js';
 import { Writable } from '../state/readable.js';
@@ -8,6 +9,31 @@ import { Writable } from '../state/readable.js';
  * the reason (pages show it as the disabled button's explanation).
  */
 export const commandsUnavailable = new Writable<string>('');
+
+/** What a page says next to its disabled actions while commands cannot run. */
+export const UNAVAILABLE_NOTE = 'Offline: actions are off until the master answers again.';
+
+/**
+ * The visible explanation next to a page's actions while `reason` (CommandController.unavailable,
+ * or commandsUnavailable.value) is set; nothing otherwise. Pages disable those actions with
+ * `?disabled=${!!reason}` and render this beside them: a disabled button cannot take the focus
+ * or show a `title` to touch and keyboard users, so the reason is text on the page, in reading
+ * order right after the buttons. `slot` places it in a component that has a slot for it
+ * (`unavailable` in yg-app-form and yg-install-dialog). In a row of buttons it takes a line of
+ * its own, as wide as the buttons (`contain: inline-size`: it does not widen their row) but at
+ * least 16rem.
+ */
+export function unavailableNote(reason: string, slot?: string) {
+  if (!reason) return nothing;
+  return html`<p
+    class="unavailable-note"
+    role="note"
+    slot=${slot ?? nothing}
+    style="flex-basis:100%;contain:inline-size;min-width:16rem;margin:0;font-size:0.875rem;line-height:1.25rem;color:var(--md-sys-color-on-surface-variant, #43474e)"
+  >
+    ${UNAVAILABLE_NOTE}
+  </p>`;
+}
 
 /** What a failed command says to the user: the master's message, or what went wrong on the way. */
 export function errorText(error: unknown): string {

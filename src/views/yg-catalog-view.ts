@@ -10,15 +10,19 @@ import type { MdOutlinedTextField } from '@material/web/textfield/outlined-text-
 import { icons } from '../components/icons.js';
 import '../components/yg-filter-chips.js';
 import type { FilterChangeDetail } from '../components/yg-filter-chips.js';
+import '../components/yg-deploy-menu.js';
 import '../components/yg-package-tile.js';
 import { catalogCache, searchPackages } from '../data/catalog.js';
 import type { PackageSummary } from '../data/catalog.js';
 import type { Api } from '../state/api.js';
-import { apiContext } from '../state/context.js';
+import { apiContext, clusterContext } from '../state/context.js';
+import { deployOptions, deployRequirements, requirementsKey } from '../state/drag.js';
 import { memoize } from '../state/memo.js';
+import { StoreController } from '../state/store-controller.js';
 import { errorText } from './command-state.js';
 import { navigateEvent } from './routes.js';
 import { viewStyles } from './view-styles.js';
+import './yg-deploy-launcher.js';
 
 /** Tag chips offered at most: the most common tags of the results. */
 const MAX_TAGS = 8;
@@ -36,7 +40,8 @@ export function commonTags(packages: readonly PackageSummary[], limit = MAX_TAGS
 /**
  * The package catalog: a search (`?q=`) over name, description and tags, answered by the
  * master, and tag chips (`?tags=a,b`: a package with any of them) over the answer. Selected
- * packages first. Each tile leads to the package's page.
+ * packages first. Each tile leads to the package's page; a service's tile has "Deploy to…"
+ * (any node, a node, a region), which the launcher carries out.
  */
 @customElement('yg-catalog-view')
 export class YgCatalogView extends LitElement {
@@ -104,6 +109,8 @@ export class YgCatalogView extends LitElement {
     tags.length === 0 ? packages : packages.filter((p) => p.tags.some((t) => tags.includes(t.toLowerCase()))),
   );
   readonly #common = memoize((packages: readonly PackageSummary[]) => commonTags(packages));
+  readonly #agents = new StoreController(this, clusterContext, (s) => s.agents);
+  readonly #requirements = new StoreController(this, deployRequirements);
 
   get #query(): string {
     return (this.params.get('q') ?? '').trim();
@@ -164,6 +171,7 @@ export class YgCatalogView extends LitElement {
         <span class="grow"></span>
         <md-outlined-button href="/settings#repositories">Repositories<span slot="icon">${icons.settings}</span></md-outlined-button>
       </header>
+      <yg-deploy-launcher></yg-deploy-launcher>
       <div class="filters" role="search" aria-label="Search packages">
         <md-outlined-text-field type="search" label="Search packages" .value=${q} @input=${this.#onSearch}>
           <span slot="leading-icon">${icons.search}</span>
@@ -208,7 +216,17 @@ export class YgCatalogView extends LitElement {
       ${repeat(
         shown,
         (p) => p.name,
-        (p) => html`<li><yg-package-tile .pkg=${p}></yg-package-tile></li>`,
+        (p) => html`<li>
+          <yg-package-tile .pkg=${p}>
+            ${p.kind === 'service'
+              ? html`<yg-deploy-menu
+                  slot="actions"
+                  .pkg=${p}
+                  .options=${deployOptions((this.#agents.value ?? new Map()).values(), p.name, this.#requirements.value?.get(requirementsKey(p)))}
+                ></yg-deploy-menu>`
+              : nothing}
+          </yg-package-tile>
+        </li>`,
       )}
     </ul>`;
   }

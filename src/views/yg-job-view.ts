@@ -27,7 +27,7 @@ import type { Api } from '../state/api.js';
 import { apiContext, clusterContext } from '../state/context.js';
 import { memoize } from '../state/memo.js';
 import { StoreController } from '../state/store-controller.js';
-import { CommandController, errorText } from './command-state.js';
+import { CommandController, errorText, unavailableNote } from './command-state.js';
 import { navigateEvent, pathParam } from './routes.js';
 import { viewStyles } from './view-styles.js';
 
@@ -207,6 +207,7 @@ export class YgJobView extends LitElement {
     }
     const chip = jobStateChip(jobState(job));
     const tab = this.#tab;
+    const off = this.#command.unavailable;
     return html`
       ${crumbs}
       <header>
@@ -214,10 +215,11 @@ export class YgJobView extends LitElement {
         <yg-state-chip tone=${chip.tone} token=${chip.token}>${chip.label}</yg-state-chip>
         <span class="grow"></span>
         <div class="actions">
-          <md-filled-tonal-button ?disabled=${this.#command.busy && this.dialog === null} @click=${this.#runNow}
+          <md-filled-tonal-button ?disabled=${(this.#command.busy && this.dialog === null) || !!off} @click=${this.#runNow}
             >Run now<span slot="icon">${icons.play}</span></md-filled-tonal-button
           >
-          <md-text-button @click=${() => this.#open('remove')}>Remove<span slot="icon">${icons.delete}</span></md-text-button>
+          <md-text-button ?disabled=${!!off} @click=${() => this.#open('remove')}>Remove<span slot="icon">${icons.delete}</span></md-text-button>
+          ${unavailableNote(off)}
         </div>
       </header>
       ${this.#command.error && this.dialog === null ? html`<p class="alert" role="alert">${this.#command.error}</p>` : nothing}
@@ -304,6 +306,7 @@ export class YgJobView extends LitElement {
         .open=${open}
         .outputs=${this.outputs}
         .stopping=${this.stopping}
+        ?unavailable=${!!this.#command.unavailable}
         @yg-run-toggle=${this.#onToggle}
         @yg-run-stop=${(e: CustomEvent<RunStopDetail>) => {
           this.stopRunId = e.detail.runId;

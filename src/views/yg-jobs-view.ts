@@ -23,7 +23,7 @@ import { apiContext, clusterContext } from '../state/context.js';
 import { memoize } from '../state/memo.js';
 import { StoreController } from '../state/store-controller.js';
 import { countBy } from './cluster-selectors.js';
-import { errorText } from './command-state.js';
+import { commandsUnavailable, errorText, unavailableNote } from './command-state.js';
 import { navigateEvent } from './routes.js';
 import { viewStyles } from './view-styles.js';
 
@@ -92,6 +92,7 @@ export class YgJobsView extends LitElement {
 
   readonly #jobs = new StoreController(this, clusterContext, (s) => s.jobs);
   readonly #loaded = new StoreController(this, clusterContext, (s) => s.loaded);
+  readonly #unavailable = new StoreController(this, commandsUnavailable);
   readonly #sorted = memoize((jobs: ReadonlyMap<string, JobView>) => [...jobs.values()].sort((a, b) => a.id.localeCompare(b.id)));
   readonly #stateCounts = memoize((jobs: readonly JobView[]) => countBy(jobs, jobState));
   readonly #outcomeCounts = memoize((jobs: readonly JobView[]) => countBy(jobs, jobOutcome));
@@ -129,6 +130,7 @@ export class YgJobsView extends LitElement {
               >${filtered && view === 'list' ? `${shown.length} of ${all.length}` : all.length} ${all.length === 1 ? 'job' : 'jobs'}</span
             >`
           : nothing}
+        ${unavailableNote(this.#unavailable.value ?? '')}
       </header>
       ${this.#startedNotice()}
       <div class="tabbar">
@@ -168,6 +170,7 @@ export class YgJobsView extends LitElement {
         .jobs=${shown}
         ?loading=${!loaded}
         .starting=${this.starting}
+        ?unavailable=${!!this.#unavailable.value}
         emptyTitle=${filtered ? 'No jobs match' : 'No jobs yet'}
         emptyText=${filtered ? 'Change or clear the filters to see more. ' : 'Add one with yagura job add FILE, or POST it to /v1/jobs. '}
         @yg-job-run=${this.#onRun}
@@ -196,6 +199,10 @@ export class YgJobsView extends LitElement {
     const id = event.detail.id;
     const api = this.api;
     if (!api || this.starting.has(id)) return;
+    if (commandsUnavailable.value) {
+      this.started = { jobId: id, error: commandsUnavailable.value };
+      return;
+    }
     this.starting = new Set([...this.starting, id]);
     try {
       const run = await runJobNow(api, id);

@@ -19,7 +19,7 @@ import { apiContext, clusterContext } from '../state/context.js';
 import { memoize } from '../state/memo.js';
 import { StoreController } from '../state/store-controller.js';
 import { hostnames, tasksByActivity } from './cluster-selectors.js';
-import { CommandController } from './command-state.js';
+import { CommandController, unavailableNote } from './command-state.js';
 import { pathParam } from './routes.js';
 import { viewStyles } from './view-styles.js';
 
@@ -99,11 +99,12 @@ export class YgNodeView extends LitElement {
         <span class="grow"></span>
         <div class="actions">
           ${agent.state === 'ACTIVE' || agent.state === 'UNREACHABLE'
-            ? html`<md-filled-tonal-button @click=${() => this.#confirm('drain')}>Drain<span slot="icon">${icons.drain}</span></md-filled-tonal-button>`
+            ? html`<md-filled-tonal-button ?disabled=${!!this.#command.unavailable} @click=${() => this.#confirm('drain')}>Drain<span slot="icon">${icons.drain}</span></md-filled-tonal-button>`
             : nothing}
           ${agent.state === 'DRAINING' || agent.state === 'DRAINED'
-            ? html`<md-filled-tonal-button @click=${() => this.#confirm('reactivate')}>Reactivate<span slot="icon">${icons.play}</span></md-filled-tonal-button>`
+            ? html`<md-filled-tonal-button ?disabled=${!!this.#command.unavailable} @click=${() => this.#confirm('reactivate')}>Reactivate<span slot="icon">${icons.play}</span></md-filled-tonal-button>`
             : nothing}
+          ${agent.state === 'GONE' ? nothing : unavailableNote(this.#command.unavailable)}
         </div>
       </header>
       ${this.#command.error && !this.confirming ? html`<p class="alert" role="alert">${this.#command.error}</p>` : nothing}

@@ -36,7 +36,7 @@ import type { Api } from '../state/api.js';
 import { apiContext, clusterContext } from '../state/context.js';
 import { memoize } from '../state/memo.js';
 import { StoreController } from '../state/store-controller.js';
-import { CommandController, errorText } from './command-state.js';
+import { CommandController, errorText, unavailableNote } from './command-state.js';
 import { navigateEvent, pathParam } from './routes.js';
 import { viewStyles } from './view-styles.js';
 
@@ -302,7 +302,8 @@ export class YgPackageView extends LitElement {
         </div>
         <span class="grow"></span>
         <div class="install-actions">
-          <md-filled-button @click=${this.#openInstall}>Install…<span slot="icon">${icons.add}</span></md-filled-button>
+          <md-filled-button ?disabled=${!!this.#command.unavailable} @click=${this.#openInstall}>Install…<span slot="icon">${icons.add}</span></md-filled-button>
+          ${unavailableNote(this.#command.unavailable)}
         </div>
       </header>
       ${this.uninstalled.map(
@@ -405,7 +406,7 @@ export class YgPackageView extends LitElement {
                     ${service ? html`<span class="muted">${service.tasksRunning} of ${service.instances} running</span>` : nothing}
                     ${job ? html`<span class="muted">${job.status}</span>` : nothing}
                     <span class="grow"></span>
-                    <md-text-button aria-label=${`Uninstall ${item.appId}`} @click=${() => this.#askUninstall(item)}>
+                    <md-text-button aria-label=${`Uninstall ${item.appId}`} ?disabled=${!!this.#command.unavailable} @click=${() => this.#askUninstall(item)}>
                       Uninstall<span slot="icon">${icons.delete}</span>
                     </md-text-button>
                   </li>`;
@@ -422,6 +423,7 @@ export class YgPackageView extends LitElement {
         .open=${this.#installOpen}
         .pkg=${pkg}
         ?busy=${this.installBusy}
+        ?unavailable=${!!this.#command.unavailable}
         .errors=${this.installErrors}
         .message=${this.installMessage}
         .preview=${this.preview.value as RenderResult | undefined}
@@ -434,7 +436,8 @@ export class YgPackageView extends LitElement {
         @yg-install=${this.#install}
         @yg-preview=${this.#preview}
         @yg-dialog-close=${this.#closeInstall}
-      ></yg-install-dialog>
+        >${unavailableNote(this.#command.unavailable, 'unavailable')}</yg-install-dialog
+      >
       <yg-confirm-dialog
         .open=${u !== null}
         heading=${u ? `Uninstall ${u.appId}?` : ''}
@@ -487,6 +490,10 @@ export class YgPackageView extends LitElement {
     const api = this.api;
     const pkg = this.pkg.value;
     if (!api || !pkg || this.installBusy) return;
+    if (this.#command.unavailable) {
+      this.installMessage = this.#command.unavailable;
+      return;
+    }
     this.installBusy = true;
     this.installErrors = [];
     this.installMessage = '';

@@ -12,8 +12,9 @@ import { serviceHref } from '../state/activity.js';
 import { ApiError } from '../state/api.js';
 import type { Api } from '../state/api.js';
 import { apiContext } from '../state/context.js';
+import { StoreController } from '../state/store-controller.js';
 import { unsavedWork } from '../state/unsaved.js';
-import { errorText } from './command-state.js';
+import { commandsUnavailable, errorText, unavailableNote } from './command-state.js';
 import { matchPage, navigateEvent } from './routes.js';
 import { viewStyles } from './view-styles.js';
 
@@ -46,6 +47,7 @@ export class YgServiceEditView extends LitElement {
   @state() private busy = false;
   /** The master answered 409 (a deployment holds the app): the next submit forces. */
   @state() private force = false;
+  readonly #unavailable = new StoreController(this, commandsUnavailable);
   #loadedFor: string | undefined;
 
   get #editing(): string | undefined {
@@ -106,6 +108,7 @@ export class YgServiceEditView extends LitElement {
                 .message=${this.message}
                 mode=${id ? 'edit' : 'create'}
                 ?busy=${this.busy}
+                ?unavailable=${!!this.#unavailable.value}
                 @yg-app-submit=${this.#submit}
                 @yg-app-cancel=${() => {
                   unsavedWork.clear(this);
@@ -114,7 +117,8 @@ export class YgServiceEditView extends LitElement {
                 @input=${this.#touched}
                 @change=${this.#touched}
                 @yg-entries-change=${this.#touched}
-              ></yg-app-form>`}`;
+                >${unavailableNote(this.#unavailable.value ?? '', 'unavailable')}</yg-app-form
+              >`}`;
   }
 
   /** Changed and not saved yet: a reload into a new build waits for it (src/state/unsaved.ts). */
@@ -126,6 +130,10 @@ export class YgServiceEditView extends LitElement {
   async #submit(event: CustomEvent<AppSubmitDetail>) {
     const api = this.api;
     if (!api || this.busy) return;
+    if (commandsUnavailable.value) {
+      this.message = commandsUnavailable.value;
+      return;
+    }
     const editing = this.#editing;
     const definition = event.detail.definition;
     this.busy = true;

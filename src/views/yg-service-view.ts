@@ -46,7 +46,7 @@ import { serviceOf } from '../state/labels.js';
 import { memoize } from '../state/memo.js';
 import { StoreController } from '../state/store-controller.js';
 import { hostnames, tasksByActivity } from './cluster-selectors.js';
-import { CommandController, errorText } from './command-state.js';
+import { CommandController, errorText, unavailableNote } from './command-state.js';
 import { navigateEvent, pathParam } from './routes.js';
 import { viewStyles } from './view-styles.js';
 
@@ -234,6 +234,7 @@ export class YgServiceView extends LitElement {
     const chip = serviceStatusChip(service.status);
     const deployments = this.#deploymentsOf(this.#deployments.value ?? NO_DEPLOYMENTS, id);
     const tab = this.#tab;
+    const off = this.#command.unavailable;
     return html`
       ${crumbs}
       <header>
@@ -241,13 +242,14 @@ export class YgServiceView extends LitElement {
         <yg-state-chip tone=${chip.tone} token=${chip.token}>${chip.label}</yg-state-chip>
         <span class="grow"></span>
         <div class="actions">
-          <md-filled-tonal-button @click=${() => this.#open('scale')}>Scale<span slot="icon">${icons.scale}</span></md-filled-tonal-button>
-          <md-outlined-button @click=${() => this.#open('restart')}>Restart<span slot="icon">${icons.restart}</span></md-outlined-button>
+          <md-filled-tonal-button ?disabled=${!!off} @click=${() => this.#open('scale')}>Scale<span slot="icon">${icons.scale}</span></md-filled-tonal-button>
+          <md-outlined-button ?disabled=${!!off} @click=${() => this.#open('restart')}>Restart<span slot="icon">${icons.restart}</span></md-outlined-button>
           ${service.instances > 0
-            ? html`<md-outlined-button @click=${() => this.#open('suspend')}>Suspend<span slot="icon">${icons.pause}</span></md-outlined-button>`
+            ? html`<md-outlined-button ?disabled=${!!off} @click=${() => this.#open('suspend')}>Suspend<span slot="icon">${icons.pause}</span></md-outlined-button>`
             : nothing}
           <md-outlined-button href=${`${serviceHref(id)}/edit`}>Edit<span slot="icon">${icons.edit}</span></md-outlined-button>
-          <md-text-button @click=${() => this.#open('remove')}>Remove<span slot="icon">${icons.delete}</span></md-text-button>
+          <md-text-button ?disabled=${!!off} @click=${() => this.#open('remove')}>Remove<span slot="icon">${icons.delete}</span></md-text-button>
+          ${unavailableNote(off)}
         </div>
       </header>
       ${this.#command.error && this.dialog === null ? html`<p class="alert" role="alert">${this.#command.error}</p>` : nothing}
@@ -255,7 +257,7 @@ export class YgServiceView extends LitElement {
       ${deployments.map(
         (d) => html`<yg-deployment-progress
           .deployment=${d}
-          ?busy=${this.#command.busy}
+          ?busy=${this.#command.busy || !!off}
           @yg-deployment-cancel=${(e: CustomEvent<{ id: string }>) => {
             this.cancelId = e.detail.id;
             this.#open('cancel');
@@ -376,6 +378,7 @@ export class YgServiceView extends LitElement {
             ${v === s.version
               ? html`<yg-state-chip tone="ok" token="version-current">Current</yg-state-chip>`
               : html`<md-text-button
+                  ?disabled=${!!this.#command.unavailable}
                   @click=${() => {
                     this.rollbackTo = v;
                     this.#open('rollback');

@@ -10,11 +10,14 @@ import '../components/yg-filter-chips.js';
 import type { FilterChangeDetail } from '../components/yg-filter-chips.js';
 import '../components/yg-service-table.js';
 import { clusterContext } from '../state/context.js';
+import { dropTarget } from '../state/drag.js';
 import { memoize } from '../state/memo.js';
 import { StoreController } from '../state/store-controller.js';
 import { serviceStatusCounts, servicesById } from './cluster-selectors.js';
+import { commandsUnavailable, unavailableNote } from './command-state.js';
 import { navigateEvent } from './routes.js';
 import { viewStyles } from './view-styles.js';
+import './yg-deploy-launcher.js';
 
 const NO_SERVICES: ReadonlyMap<string, ServiceView> = new Map();
 
@@ -47,6 +50,37 @@ export class YgServicesView extends LitElement {
           flex: 1 1 100%;
         }
       }
+      /* The list takes a dragged catalog package (see state/drag.ts). */
+      .drop {
+        position: relative;
+        border-radius: var(--yg-radius, 12px);
+      }
+      .drop[data-drop] {
+        outline: 2px dashed var(--md-sys-color-primary, #36618e);
+        outline-offset: 4px;
+      }
+      .drop[data-drop-over='ok'] {
+        outline-style: solid;
+        background: var(--md-sys-color-primary-container, #d1e4ff);
+      }
+      .drop[data-drop]::after {
+        content: 'Drop here to deploy on any node';
+        position: absolute;
+        inset: 0;
+        display: grid;
+        place-items: center;
+        padding: 16px;
+        border-radius: inherit;
+        font-weight: 500;
+        text-align: center;
+        background: color-mix(in srgb, var(--md-sys-color-surface, #f8f9ff) 70%, transparent);
+        color: var(--md-sys-color-primary, #36618e);
+        pointer-events: none;
+      }
+      .drop[data-drop-over='ok']::after {
+        background: color-mix(in srgb, var(--md-sys-color-primary-container, #d1e4ff) 80%, transparent);
+        color: var(--md-sys-color-on-primary-container, #001d36);
+      }
     `,
   ];
 
@@ -54,6 +88,7 @@ export class YgServicesView extends LitElement {
 
   readonly #services = new StoreController(this, clusterContext, (s) => s.services);
   readonly #loaded = new StoreController(this, clusterContext, (s) => s.loaded);
+  readonly #unavailable = new StoreController(this, commandsUnavailable);
   readonly #sorted = servicesById();
   readonly #counts = serviceStatusCounts();
   readonly #statuses = memoize((raw: string): ServiceStatus[] =>
@@ -80,8 +115,10 @@ export class YgServicesView extends LitElement {
           ? html`<span class="count" role="status">${filtered ? `${shown.length} of ${all.length}` : all.length} ${all.length === 1 ? 'service' : 'services'}</span>`
           : nothing}
         <span class="grow"></span>
-        <md-filled-button href="/services/new">Create service<span slot="icon">${icons.add}</span></md-filled-button>
+        <md-filled-button href="/services/new" ?disabled=${!!this.#unavailable.value}>Create service<span slot="icon">${icons.add}</span></md-filled-button>
+        ${unavailableNote(this.#unavailable.value ?? '')}
       </header>
+      <yg-deploy-launcher tray hint="onto the list"></yg-deploy-launcher>
       <div class="filters" role="search" aria-label="Filter services">
         <md-outlined-text-field type="search" label="Search by ID" .value=${q} @input=${this.#onSearch}>
           <span slot="leading-icon">${icons.search}</span>
@@ -93,14 +130,16 @@ export class YgServicesView extends LitElement {
           @yg-filter-change=${this.#onStatus}
         ></yg-filter-chips>
       </div>
-      <yg-service-table
-        .services=${shown}
-        ?loading=${!this.#loaded.value}
-        emptyTitle=${filtered ? 'No services match' : 'No services yet'}
-        emptyText=${filtered ? 'Change or clear the filters to see more. ' : 'Create one to run it on the cluster. '}
-      >
-        ${filtered ? html`<a slot="empty" href="/services">Clear filters</a>` : html`<a slot="empty" href="/services/new">Create a service</a>`}
-      </yg-service-table>
+      <div class="drop" ${dropTarget({ kind: 'services' })}>
+        <yg-service-table
+          .services=${shown}
+          ?loading=${!this.#loaded.value}
+          emptyTitle=${filtered ? 'No services match' : 'No services yet'}
+          emptyText=${filtered ? 'Change or clear the filters to see more. ' : 'Create one to run it on the cluster. '}
+        >
+          ${filtered ? html`<a slot="empty" href="/services">Clear filters</a>` : html`<a slot="empty" href="/services/new">Create a service</a>`}
+        </yg-service-table>
+      </div>
     `;
   }
 

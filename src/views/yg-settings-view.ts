@@ -14,9 +14,10 @@ import type { ClusterStore, ConnectionInfo } from '../state/cluster-store.js';
 import { connectionContext, storeContext, themeContext } from '../state/context.js';
 import { notificationsContext } from '../state/notifications.js';
 import type { NotificationSetting } from '../state/notifications.js';
+import { mapTilesSetting, validTileUrl } from '../state/settings.js';
 import type { ThemeChoice, ThemeSetting } from '../state/settings.js';
 import { StoreController } from '../state/store-controller.js';
-import { errorText } from './command-state.js';
+import { commandsUnavailable, errorText, unavailableNote } from './command-state.js';
 import { viewStyles } from './view-styles.js';
 
 const THEMES: ReadonlyArray<{ value: ThemeChoice; label: string; hint: string }> = [
@@ -91,11 +92,15 @@ export class YgSettingsView extends LitElement {
   @consume({ context: notificationsContext, subscribe: true }) notifications?: NotificationSetting;
 
   @state() private fieldError = '';
+  @state() private tilesError = '';
+  @state() private tilesSaved = '';
+  readonly #tiles = new StoreController(this, mapTilesSetting().value);
 
   @query('#token') private tokenField?: MdOutlinedTextField;
 
   readonly #connection = new StoreController(this, connectionContext);
   readonly #repos = new RepositoriesController(this, errorText);
+  readonly #unavailable = new StoreController(this, commandsUnavailable);
   #themeValue?: StoreController<ThemeChoice>;
   #unwatchNotifications: Array<() => void> = [];
   /** The browser's permission question is open. */
@@ -165,13 +170,16 @@ export class YgSettingsView extends LitElement {
           </fieldset>
         </section>
         ${this.#renderNotifications()}
+        ${this.#renderMapTiles()}
         <section class="card" id="repositories" aria-labelledby="repos-title">
           <h2 id="repos-title">Repositories</h2>
+          ${this.#unavailable.value ? html`<div style="margin-bottom:12px">${unavailableNote(this.#unavailable.value)}</div>` : nothing}
           <yg-repository-list
             .repositories=${this.#repos.repositories}
             ?loading=${this.#repos.loading && !this.#repos.loaded}
             .loadError=${this.#repos.loadError}
             ?busy=${this.#repos.busy}
+            ?unavailable=${!!this.#unavailable.value}
             .error=${this.#repos.error}
             .fieldErrors=${this.#repos.fieldErrors}
             .status=${this.#repos.status}
@@ -217,6 +225,65 @@ export class YgSettingsView extends LitElement {
       </label>
       <p id="notify-status" class="hint" role="status" style="margin:12px 0 0">${status}</p>
     </section>`;
+  }
+
+  #renderMapTiles() {
+    const current = this.#tiles.value ?? '';
+    return html`<section class="card" id="map-tiles" aria-labelledby="tiles-title">
+      <h2 id="tiles-title">Map tiles</h2>
+      <p>
+        The nodes map draws world outlines that come with the dashboard: it works offline and asks no other server. For a
+        detailed map, give a tile server's URL template with <code>{z}</code>, <code>{x}</code> and <code>{y}</code>; the
+        tiles then load from that server. Kept in this browser.
+      </p>
+      <form @submit=${this.#saveTiles} novalidate>
+        <md-outlined-text-field
+          id="tiles"
+          label="Tile URL template"
+          type="url"
+          placeholder="https://tiles.example.org/{z}/{x}/{y}.png"
+          autocomplete="off"
+          spellcheck="false"
+          .value=${current}
+          ?error=${!!this.tilesError}
+          error-text=${this.tilesError}
+          @input=${() => {
+            this.tilesError = '';
+            this.tilesSaved = '';
+          }}
+          @keydown=${(e: KeyboardEvent) => {
+            if (e.key === 'Enter' && !e.isComposing) {
+              e.preventDefault();
+              (e.target as HTMLElement).closest('form')?.requestSubmit();
+            }
+          }}
+        ></md-outlined-text-field>
+        <md-filled-tonal-button type="submit">Save</md-filled-tonal-button>
+        ${current ? html`<md-outlined-button type="button" @click=${this.#clearTiles}>Use the outlines</md-outlined-button>` : nothing}
+      </form>
+      <p class="hint" role="status" style="margin:12px 0 0">
+        ${this.tilesSaved || (current ? html`The map loads tiles from <code>${current}</code>.` : 'The map uses the built-in outlines.')}
+      </p>
+    </section>`;
+  }
+
+  #saveTiles(event: SubmitEvent) {
+    event.preventDefault();
+    const field = this.renderRoot.querySelector<MdOutlinedTextField>('#tiles');
+    const value = field?.value.trim() ?? '';
+    if (value && !validTileUrl(value)) {
+      this.tilesError = 'An http(s) URL, or a path on this site, with {z}, {x} and {y}';
+      field?.focus();
+      return;
+    }
+    mapTilesSetting().set(value);
+    this.tilesSaved = value ? 'Saved: the map loads tiles from there.' : 'Saved: the map uses the built-in outlines.';
+  }
+
+  #clearTiles() {
+    mapTilesSetting().set('');
+    this.tilesError = '';
+    this.tilesSaved = 'Saved: the map uses the built-in outlines.';
   }
 
   async #toggleNotifications(event: Event) {

@@ -27,7 +27,7 @@ import type { ClusterStore, StreamSocket } from '../state/cluster-store.js';
 import { apiContext, clusterContext, storeContext } from '../state/context.js';
 import { serviceOf } from '../state/labels.js';
 import { StoreController } from '../state/store-controller.js';
-import { CommandController, errorText } from './command-state.js';
+import { CommandController, errorText, unavailableNote } from './command-state.js';
 import { navigateEvent, pathParam } from './routes.js';
 import { viewStyles } from './view-styles.js';
 
@@ -146,7 +146,8 @@ export class YgTaskView extends LitElement {
         ${isTerminal(task.state)
           ? nothing
           : html`<div class="actions">
-              <md-filled-tonal-button @click=${this.#askKill}>Kill task<span slot="icon">${icons.close}</span></md-filled-tonal-button>
+              <md-filled-tonal-button ?disabled=${!!this.#kill.unavailable} @click=${this.#askKill}>Kill task<span slot="icon">${icons.close}</span></md-filled-tonal-button>
+              ${unavailableNote(this.#kill.unavailable)}
             </div>`}
       </header>
       ${this.#download.error ? html`<p class="alert" role="alert">${this.#download.error}</p>` : nothing}

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROME_FLAGS, chromePath } from '../support/chrome.mjs';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -180,4 +180,13 @@ export async function launchBrowser(): Promise<Browser> {
     await rm(profile, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** Opens `path`, types the token into the login form, and waits until the stream is live. */
+export async function logIn(page: Page, cluster: Cluster, path: string, timeout = 45_000): Promise<void> {
+  await page.goto(`${cluster.url}${path}`);
+  const login = page.locator('yg-app yg-login');
+  await login.locator('input').fill(cluster.token);
+  await login.locator('md-filled-button').click();
+  await page.locator('yg-app .app-bar [role="status"]', { hasText: 'Live' }).waitFor({ timeout });
 }

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { launchBrowser, startCluster, type Browser, type Cluster } from './harness.js';
+import { launchBrowser, logIn, startCluster, type Browser, type Cluster } from './harness.js';
 
 /** Generous: a wait that fails only when the thing never happens, not when it is slow. */
 const WAIT = { timeout: 45_000 };
@@ -51,11 +51,7 @@ describe('jobs through the dashboard, against a real master', () => {
   });
 
   it('logs in with a typed token and says there are no jobs yet', async () => {
-    await page.goto(`${cluster.url}/jobs`);
-    const login = page.locator('yg-app yg-login');
-    await login.locator('input').fill(cluster.token);
-    await login.locator('md-filled-button').click();
-    await page.locator('yg-app .app-bar [role="status"]', { hasText: 'Live' }).waitFor(WAIT);
+    await logIn(page, cluster, '/jobs', WAIT.timeout);
     assert.equal(new URL(page.url()).pathname, '/jobs');
     await page.locator('yg-jobs-view yg-job-table', { hasText: 'No jobs yet' }).waitFor(WAIT);
   });

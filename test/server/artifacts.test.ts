@@ -40,7 +40,9 @@ describe('artifact store', { timeout: 60_000 }, () => {
       assert.deepEqual(Buffer.from(await r.arrayBuffer()), script);
     }
     const list = (await (await req('GET', '/artifacts', viewer)).json()) as { artifacts: Array<{ path: string }> };
-    assert.deepEqual(list.artifacts.map((a) => a.path), ['bin/hello.sh', 'builtin/tools/shipped.txt']);
+    const paths = list.artifacts.map((a) => a.path);
+    assert.deepEqual(paths.filter((p) => !p.startsWith('catalog/')), ['bin/hello.sh', 'builtin/tools/shipped.txt']);
+    assert.ok(paths.includes('catalog/kv-store/server.py'), 'the built-in catalog\'s code is mounted by default');
     assert.equal(await (await req('GET', '/artifacts/builtin/tools/shipped.txt', c.m.agentSecret)).text(), 'shipped with yagura\n');
     assert.equal((await req('PUT', '/artifacts/builtin/tools/x', c.m.adminToken, script)).status, 403, 'mounted directories are read-only');
   });

@@ -41,8 +41,9 @@ describe('yg-job-graph', () => {
     expect(y('etl.clean')).to.equal(y('etl.audit'), 'one layer, one row');
     expect(down.width).to.be.below(layoutJobGraph(jobs).width);
 
-    const wrapper = await fixture<HTMLDivElement>(html`<div style="width: 320px"><yg-job-graph .jobs=${jobs} .now=${NOW}></yg-job-graph></div>`);
-    const el = wrapper.querySelector('yg-job-graph')!;
+    // the element itself, not a wrapping div: open-wc waits a frame for a plain element, and a
+    // test page in a background tab gets no frames
+    const el = await fixture<YgJobGraph>(html`<yg-job-graph style="display:block; width: 320px" .jobs=${jobs} .now=${NOW}></yg-job-graph>`);
     await waitUntil(() => el.shadowRoot!.querySelectorAll('a.node tspan').length === 12, 'name, outcome and when; two lines for running and never run');
     const svgEl = $<SVGSVGElement & HTMLElement>(el, 'svg');
     expect(Number(svgEl.getAttribute('width'))).to.be.at.most(320);

@@ -102,6 +102,31 @@ describe('yg-task-list', () => {
     }
   });
 
+  it('re-renders only the changed row when the change moves it to the top, keeping the tab stop with its task', async () => {
+    const tasks = many(40);
+    const el = await list(tasks);
+    expect(row(el, 'task-00000')!.active, 'the first row holds the tab stop').to.equal(true);
+    const rendered: string[] = [];
+    const original = YgTaskRow.prototype.render;
+    YgTaskRow.prototype.render = function (this: YgTaskRow) {
+      rendered.push(this.task!.id);
+      return original.call(this);
+    };
+    try {
+      // as the tasks view sorts: the latest change first
+      const changed = { ...tasks[5]!, state: 'TASK_FAILED' as TaskState, updatedAt: NOW };
+      el.tasks = [changed, ...tasks.filter((_, i) => i !== 5)];
+      await el.updateComplete;
+      await Promise.all(rows(el).map((r) => r.updateComplete));
+      expect(rendered).to.deep.equal(['task-00005'], 'only the moved row rendered');
+      expect(row(el, 'task-00000')!.active, 'the tab stop stayed with its task').to.equal(true);
+      expect(row(el, 'task-00005')!.active).to.equal(false);
+      expect(rows(el).filter((r) => r.active).length).to.equal(1);
+    } finally {
+      YgTaskRow.prototype.render = original;
+    }
+  });
+
   it('moves between rows with the arrow keys, Home and End, keeping one row in the tab order', async () => {
     const el = await list(many(500));
     const links = () => rows(el).map((r) => $<HTMLAnchorElement>(r, 'a.name'));

@@ -146,6 +146,8 @@ export class MarathonEvents {
       case 'deployment':
         return this.deployment(ev);
       case 'task':
+        // task events keep no state here: with nobody listening there is nothing to render
+        if (this.clients.size === 0) return;
         if (ev.op === 'put') return this.taskState(ev.data, ev.data.state, ev.data.message, ev.at);
         if (ev.op === 'patch') {
           const t = this.master.getTask(ev.id);

@@ -313,8 +313,10 @@ export class Mirror {
 
   private apply(batch: readonly ClusterEvent[]): void {
     const out: Json[] = [];
+    // the state is kept either way; Mesos events are only rendered for someone to read them
+    const render = this.subscribers.size > 0;
     for (const ev of batch) {
-      const rendered = this.step(ev);
+      const rendered = this.step(ev, render);
       if (rendered) out.push(rendered);
     }
     if (out.length === 0) return;
@@ -322,7 +324,7 @@ export class Mirror {
   }
 
   /** Applies one event and returns the Mesos event it amounts to, if any. */
-  private step(ev: ClusterEvent): Json | undefined {
+  private step(ev: ClusterEvent, render: boolean): Json | undefined {
     switch (ev.kind) {
       case 'agent': {
         const before = this.agents.get(ev.id);
@@ -333,6 +335,7 @@ export class Mirror {
         const after = ev.op === 'put' ? ev.data : before ? { ...before, ...ev.data } : undefined;
         if (!after) return undefined;
         this.agents.set(ev.id, after);
+        if (!render) return undefined;
         const listed = isRegisteredAgent(after);
         // a re-registration is a put; Mesos announces those as AGENT_ADDED too
         if (listed && (ev.op === 'put' || !before || !isRegisteredAgent(before))) {
@@ -352,11 +355,12 @@ export class Mirror {
         }
         if (ev.op === 'put') {
           this.tasks.set(ev.id, ev.data);
-          return { type: 'TASK_ADDED', task_added: { task: mesosTask(ev.data) } };
+          return render ? { type: 'TASK_ADDED', task_added: { task: mesosTask(ev.data) } } : undefined;
         }
         if (!before) return undefined;
         const after = { ...before, ...ev.data };
         this.tasks.set(ev.id, after);
+        if (!render) return undefined;
         if (!('state' in ev.data) && !('statusUuid' in ev.data) && !('healthy' in ev.data)) return undefined;
         return {
           type: 'TASK_UPDATED',
@@ -372,6 +376,7 @@ export class Mirror {
         const after = ev.op === 'put' ? ev.data : before ? { ...before, ...ev.data } : undefined;
         if (!after) return undefined;
         this.frameworks.set(ev.id, after);
+        if (!render) return undefined;
         if (!after.active) return before?.active === false ? undefined : this.removed(after);
         const framework = mesosFramework(after, this.deps.extras.get(after.id));
         return before ? { type: 'FRAMEWORK_UPDATED', framework_updated: { framework } } : { type: 'FRAMEWORK_ADDED', framework_added: { framework } };

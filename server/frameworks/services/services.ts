@@ -22,6 +22,8 @@ const APPS = 'service_apps';
 const VERSIONS = 'service_app_versions';
 const DEPLOYMENTS = 'service_deployments';
 const MAX_VERSIONS = 50;
+/** Ticks shorter than this run on the next turn; longer ones space the next one out. */
+const TICK_DELAY_ABOVE_MS = 20;
 
 /** What a decline reason means to an operator. */
 const REASON_TEXT: Record<string, string> = {
@@ -81,6 +83,11 @@ export class ServicesFramework implements SchedulerConnection {
   /** Stored versions per app id, oldest first (ISO timestamps sort as text). */
   private versionIndex = new Map<string, string[]>();
   private byAppCache: { at: number; map: Map<string, TaskView[]> } | undefined;
+  /** Task ids per app id, in launch order: one app's tasks without scanning every task. */
+  private appTasks = new Map<string, Set<string>>();
+  /** How long the last tick took, and the next one when it waits (see scheduleTick). */
+  private lastTickMs = 0;
+  private delayedTick: NodeJS.Timeout | undefined;
 
   constructor(opts: ServicesOptions) {
     this.master = opts.master;
@@ -96,6 +103,10 @@ export class ServicesFramework implements SchedulerConnection {
       this.versionIndex.set(key.slice(0, sep), list);
     }
     for (const list of this.versionIndex.values()) list.sort();
+    for (const t of this.master.frameworkTasks(SERVICES_FRAMEWORK_ID)) {
+      const appId = t.labels[APP_ID_LABEL];
+      if (appId) this.noteTask(appId, t.id);
+    }
     for (const app of this.apps.values()) this.published.set(app.def.id, JSON.stringify(this.view(app, new Map())));
     this.master.provideViews({
       services: () => [...this.apps.values()].map((a) => this.view(a, this.tasksByApp())),
@@ -116,6 +127,7 @@ export class ServicesFramework implements SchedulerConnection {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    clearTimeout(this.delayedTick);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -184,12 +196,14 @@ export class ServicesFramework implements SchedulerConnection {
   }
 
   tasksOf(appId: string): TaskView[] {
-    return this.tasksByApp().get(appId) ?? [];
+    // one app's tasks, without grouping all 100,000 again when some task changed meanwhile
+    if (this.byAppCache && this.byAppCache.at === this.master.taskChangeCount) return this.byAppCache.map.get(appId) ?? [];
+    return this.appTaskList(appId);
   }
 
   serviceView(id: string): ServiceView | undefined {
     const app = this.apps.get(id);
-    return app && this.view(app, this.tasksByApp());
+    return app && this.view(app, new Map([[id, this.tasksOf(id)]]));
   }
 
   versions(appId: string): string[] {
@@ -233,7 +247,16 @@ export class ServicesFramework implements SchedulerConnection {
         { path: '/', errors: [...busy].map((id) => `deployment ${id} is in progress`) },
       ]);
     }
-    for (const id of busy) this.finishDeployment(this.deployments.get(id)!, 'canceled', 'replaced by a forced change');
+    // only the views of these apps change here (the tick publishes the others as they change):
+    // publishing every app's view on each POST would cost O(apps + tasks) per call
+    const touched = new Set(changes.map((c) => c.id));
+    for (const id of busy) {
+      const d = this.deployments.get(id)!;
+      for (const appId of Object.keys(d.targets)) touched.add(appId);
+      this.finishDeployment(d, 'canceled', 'replaced by a forced change');
+    }
+    // an app created here has no instances yet: no need to group every task by app
+    const hasInstances = [...touched].some((id) => this.apps.has(id));
 
     const version = this.nextVersion();
     const targets: DeploymentRecord['targets'] = {};
@@ -279,7 +302,7 @@ export class ServicesFramework implements SchedulerConnection {
     this.deployments.set(view.id, record);
     this.master.putDoc(DEPLOYMENTS, view.id, record);
     this.master.publish({ kind: 'deployment', op: 'put', id: view.id, data: view });
-    this.publishViews();
+    this.publishViews(hasInstances ? this.tasksByApp() : new Map(), touched);
     await this.master.commit();
     this.scheduleTick();
     return view;
@@ -323,14 +346,22 @@ export class ServicesFramework implements SchedulerConnection {
   scheduleTick(): void {
     if (this.tickScheduled) return;
     this.tickScheduled = true;
-    setImmediate(() => {
+    const run = () => {
+      this.delayedTick = undefined;
       this.tickScheduled = false;
+      const start = performance.now();
       try {
         this.tick();
       } catch (err) {
         this.log('error', `services tick failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       }
-    });
+      this.lastTickMs = performance.now() - start;
+    };
+    // A tick looks at every app and task. When that takes long (100,000 tasks), the next one
+    // waits as long as the last took, so a burst of updates and API calls gets at least half of
+    // the time and the next tick handles all of them at once, instead of one tick per update.
+    if (this.lastTickMs < TICK_DELAY_ABOVE_MS) setImmediate(run);
+    else this.delayedTick = setTimeout(run, Math.min(this.lastTickMs, 1000));
   }
 
   private tick(): void {
@@ -479,7 +510,9 @@ export class ServicesFramework implements SchedulerConnection {
       for (const [reason, n] of Object.entries(result.reasonCounts)) entry.reasons[reason] = (entry.reasons[reason] ?? 0) + (n ?? 0);
       for (const p of result.placements) {
         const list = launches.get(p.offerId) ?? [];
-        list.push(this.taskLaunch(app, p.agentId, p.hostname, p.resources, p.ports));
+        const launch = this.taskLaunch(app, p.agentId, p.hostname, p.resources, p.ports);
+        this.noteTask(appId, launch.taskId);
+        list.push(launch);
         launches.set(p.offerId, list);
       }
     }
@@ -611,15 +644,31 @@ export class ServicesFramework implements SchedulerConnection {
     // reads (API, views) come in bursts between changes: derive once per change of any task
     if (this.byAppCache && this.byAppCache.at === this.master.taskChangeCount) return this.byAppCache.map;
     const out = new Map<string, TaskView[]>();
-    for (const t of this.master.frameworkTasks(SERVICES_FRAMEWORK_ID)) {
-      const id = t.labels[APP_ID_LABEL];
-      if (!id) continue;
-      let list = out.get(id);
-      if (!list) out.set(id, (list = []));
-      list.push(t);
+    for (const appId of this.appTasks.keys()) {
+      const list = this.appTaskList(appId);
+      if (list.length) out.set(appId, list);
     }
     this.byAppCache = { at: this.master.taskChangeCount, map: out };
     return out;
+  }
+
+  /** The tasks launched for an app (by its id label), oldest first; ids the master dropped are forgotten. */
+  private appTaskList(appId: string): TaskView[] {
+    const ids = this.appTasks.get(appId);
+    const out: TaskView[] = [];
+    if (!ids) return out;
+    for (const id of ids) {
+      const t = this.master.getTask(id);
+      if (t) out.push(t);
+      else ids.delete(id);
+    }
+    return out;
+  }
+
+  private noteTask(appId: string, taskId: string): void {
+    let ids = this.appTasks.get(appId);
+    if (!ids) this.appTasks.set(appId, (ids = new Set()));
+    ids.add(taskId);
   }
 
   private view(app: AppRecord, byApp: Map<string, TaskView[]>): ServiceView {
@@ -669,8 +718,9 @@ export class ServicesFramework implements SchedulerConnection {
   }
 
   /** Publish the apps whose view changed since last time (the stream sends only what changed). */
-  private publishViews(byApp = this.tasksByApp()): void {
-    for (const app of this.apps.values()) {
+  private publishViews(byApp = this.tasksByApp(), only?: ReadonlySet<string>): void {
+    const apps = only ? [...only].flatMap((id) => this.apps.get(id) ?? []) : this.apps.values();
+    for (const app of apps) {
       const v = this.view(app, byApp);
       const json = JSON.stringify(v);
       const before = this.published.get(app.def.id);
