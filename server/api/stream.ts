@@ -2,7 +2,7 @@
 // One slow client is cut off at a bounded send queue; it never slows the others.
 
 import type { WebSocket } from 'ws';
-import { CLOSE, type ClusterEvent, type ClusterSnapshot, type StreamServerMessage, type TaskView } from '../../protocol/types.js';
+import { CLOSE, type ClusterEvent, type StreamServerMessage } from '../../protocol/types.js';
 import type { Master } from '../master/master.js';
 import type { Auth, Principal } from './auth.js';
 
@@ -23,30 +23,6 @@ interface Client {
   seq: number;
   ready: boolean;
   alive: boolean;
-}
-
-/**
- * The JSON of each task view, made once per view. The master hands out the same frozen view of a
- * task until the task changes, so a snapshot of 100,000 tasks serializes only the tasks that
- * changed since the last snapshot and joins the rest (an incremental snapshot).
- */
-const taskJson = new WeakMap<TaskView, string>();
-
-/** `{"type":"snapshot", …}` as one string: what a dashboard receives first. */
-export function snapshotJson(snap: ClusterSnapshot): string {
-  const { tasks, ...rest } = snap;
-  const parts = new Array<string>(tasks.length);
-  for (let i = 0; i < tasks.length; i++) {
-    const t = tasks[i]!;
-    let json = taskJson.get(t);
-    if (json === undefined) {
-      json = JSON.stringify(t);
-      taskJson.set(t, json);
-    }
-    parts[i] = json;
-  }
-  const head = JSON.stringify({ type: 'snapshot', ...rest });
-  return `${head.slice(0, -1)},"tasks":[${parts.join(',')}]}`;
 }
 
 export class StreamHub {
@@ -130,7 +106,7 @@ export class StreamHub {
     } else {
       const snap = this.master.snapshot();
       client.seq = snap.seq;
-      this.sendRaw(client, snapshotJson(snap));
+      this.send(client, { type: 'snapshot', ...snap });
     }
     client.ready = true;
   }
