@@ -6,9 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Catalog } from '../catalog/catalog.js';
 import { badRequest, isRecord } from './errors.js';
-
-/** Drops `__proto__` keys, which would reach an object's prototype when options are merged. */
-const safeJson = (text: string): unknown => JSON.parse(text, (k, v: unknown) => (k === '__proto__' ? undefined : v));
+import { useLenientJson } from './json-body.js';
 
 function body(req: FastifyRequest): Record<string, unknown> {
   const b = req.body;
@@ -30,17 +28,7 @@ function respond(req: FastifyRequest, reply: FastifyReply, action: string, paylo
 
 export function registerCatalogApi(http: FastifyInstance, catalog: Catalog): void {
   void http.register(async (scope) => {
-    scope.removeContentTypeParser('application/json');
-    const parse = (_req: FastifyRequest, text: string, done: (err: Error | null, body?: unknown) => void) => {
-      if (text.trim() === '') return done(null, undefined);
-      try {
-        done(null, safeJson(text));
-      } catch (err) {
-        done(err as Error, undefined);
-      }
-    };
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (req, b, done) => parse(req, String(b), done));
-    scope.addContentTypeParser(/^application\/vnd\.dcos\.[a-z.-]+\+json/, { parseAs: 'string' }, (req, b, done) => parse(req, String(b), done));
+    useLenientJson(scope, [/^application\/vnd\.dcos\.[a-z.-]+\+json/]);
 
     const read = { config: { viewerMay: true } };
     const origin = (req: FastifyRequest) => req.ip;

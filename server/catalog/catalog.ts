@@ -93,8 +93,7 @@ export function packageDefinition(pkg: UniversePackage): Record<string, unknown>
 
 /** The images a tile shows. */
 function imagesOf(pkg: UniversePackage): Record<string, unknown> {
-  const images = isObject(pkg.resource) && isObject(pkg.resource.images) ? pkg.resource.images : {};
-  return images;
+  return isObject(pkg.resource) && isObject(pkg.resource.images) ? pkg.resource.images : {};
 }
 
 export class Catalog {
@@ -161,11 +160,17 @@ export class Catalog {
     return results.sort((a, b) => Number(b.selected) - Number(a.selected) || String(a.name).localeCompare(String(b.name)));
   }
 
-  resolve(name: unknown, version?: unknown): Resolved {
-    if (typeof name !== 'string' || !name) throw invalid('packageName is required', [{ path: '/packageName', errors: ['is required (a string)'] }]);
-    if (version !== undefined && version !== null && typeof version !== 'string') throw invalid('packageVersion must be a string', [{ path: '/packageVersion', errors: ['must be a string'] }]);
+  /** Every version of a package, newest first, from the first repository that has it. */
+  private knownVersions(name: string): Resolved[] {
     const versions = this.byName().get(name);
     if (!versions) throw notFound(`Package [${name}] not found`, [{ path: '/packageName', errors: ['no repository has this package'] }]);
+    return versions;
+  }
+
+  resolve(name: unknown, version?: unknown): Resolved {
+    const packageName = requireName(name);
+    if (version !== undefined && version !== null && typeof version !== 'string') throw invalid('packageVersion must be a string', [{ path: '/packageVersion', errors: ['must be a string'] }]);
+    const versions = this.knownVersions(packageName);
     if (version === undefined || version === null) return versions[0]!;
     const found = versions.find((v) => v.pkg.version === version);
     if (!found) {
@@ -182,9 +187,7 @@ export class Catalog {
   }
 
   listVersions(name: unknown): Record<string, string> {
-    this.resolve(name);
-    const versions = this.byName().get(name as string)!;
-    return Object.fromEntries(versions.map((v) => [v.pkg.version, String(v.pkg.releaseVersion)]));
+    return Object.fromEntries(this.knownVersions(requireName(name)).map((v) => [v.pkg.version, String(v.pkg.releaseVersion)]));
   }
 
   render(req: InstallRequest): Rendered {
@@ -374,6 +377,11 @@ function placementConstraints(input: unknown, service: boolean): string[][] {
     throw invalid('Only a service package can be placed with constraints', [{ path: '/constraints', errors: ['this package installs a job: constraints apply to services only'] }]);
   }
   return input as string[][];
+}
+
+function requireName(name: unknown): string {
+  if (typeof name !== 'string' || !name) throw invalid('packageName is required', [{ path: '/packageName', errors: ['is required (a string)'] }]);
+  return name;
 }
 
 /** App ids are absolute (`/kv`), job ids are not; a caller may write either for an app. */

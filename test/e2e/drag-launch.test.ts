@@ -4,11 +4,9 @@
 // a drop by touch on a drained node is refused with the reason and installs nothing.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { Locator, Page } from 'playwright-core';
-import { launchBrowser, ROOT, startCluster, type Browser, type Cluster } from './harness.js';
+import { launchBrowser, startAgent, startCluster, stopAgent, type Browser, type Cluster } from './harness.js';
 
 /** Generous: a wait fails only when the thing never happens. */
 const WAIT = { timeout: 90_000 };
@@ -19,47 +17,6 @@ process.env.PATH = (process.env.PATH ?? '')
   .split(':')
   .filter((dir) => dir && !dir.startsWith('/root/'))
   .join(':');
-
-const agents = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of agents) {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-});
-
-/** One more agent in its own process group, stopped with the test. */
-function startAgent(cluster: Cluster, hostname: string, attributes: string, ports: string): ChildProcess {
-  const secret = readFileSync(join(cluster.dataDir, 'agent-secret'), 'utf8').trim();
-  const args = ['--import', 'tsx', 'server/main.ts', 'agent', '--master', cluster.url, '--secret', secret, '--hostname', hostname, '--attributes', attributes];
-  args.push('--work-dir', join(cluster.dataDir, hostname), '--resources', `cpus:4;mem:4096;disk:10000;ports:[${ports}]`, '--kill-tasks-on-exit', '--quiet');
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'ignore', detached: true });
-  agents.add(child);
-  return child;
-}
-
-async function stopAgent(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  try {
-    process.kill(-child.pid!, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }, 5_000);
-  await exited;
-  clearTimeout(timer);
-  agents.delete(child);
-}
 
 async function api<T>(cluster: Cluster, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: T }> {
   const res = await fetch(`${cluster.url}${path}`, {

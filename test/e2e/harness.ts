@@ -3,6 +3,7 @@
 // test process exits, so a failing test leaves no master, agent or task behind.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -189,4 +190,37 @@ export async function logIn(page: Page, cluster: Cluster, path: string, timeout 
   await login.locator('input').fill(cluster.token);
   await login.locator('md-filled-button').click();
   await page.locator('yg-app .app-bar [role="status"]', { hasText: 'Live' }).waitFor({ timeout });
+}
+
+/** One more agent for `cluster`, in its own process group; it kills its tasks when stopped. */
+export function startAgent(cluster: Cluster, hostname: string, attributes: string, ports: string, resources = 'cpus:4;mem:4096;disk:10000'): ChildProcess {
+  const secret = readFileSync(join(cluster.dataDir, 'agent-secret'), 'utf8').trim();
+  const args = ['--import', 'tsx', 'server/main.ts', 'agent', '--master', cluster.url, '--secret', secret, '--hostname', hostname, '--attributes', attributes];
+  args.push('--work-dir', join(cluster.dataDir, hostname), '--resources', `${resources};ports:[${ports}]`, '--kill-tasks-on-exit', '--quiet');
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'ignore', detached: true });
+  if (child.pid !== undefined) liveGroups.add(child.pid);
+  return child;
+}
+
+/** SIGTERM to the agent's group, SIGKILL after a grace period. */
+export async function stopAgent(child: ChildProcess): Promise<void> {
+  const pgid = child.pid;
+  if (pgid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  try {
+    process.kill(-pgid, 'SIGTERM');
+  } catch {
+    liveGroups.delete(pgid);
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }, STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+  liveGroups.delete(pgid);
 }

@@ -5,53 +5,11 @@
 // worker and the kept snapshot.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import { launchBrowser, ROOT, startCluster, type Browser, type Cluster } from './harness.js';
+import { launchBrowser, startAgent, startCluster, stopAgent, type Browser, type Cluster } from './harness.js';
 
 const WAIT = { timeout: 45_000 };
-
-const agents = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of agents) {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-});
-
-function startAgent(cluster: Cluster, hostname: string, attributes: string, ports: string): ChildProcess {
-  const secret = readFileSync(join(cluster.dataDir, 'agent-secret'), 'utf8').trim();
-  const args = ['--import', 'tsx', 'server/main.ts', 'agent', '--master', cluster.url, '--secret', secret, '--hostname', hostname, '--attributes', attributes];
-  args.push('--work-dir', join(cluster.dataDir, hostname), '--resources', `cpus:2;mem:2048;disk:1000;ports:[${ports}]`, '--kill-tasks-on-exit', '--quiet');
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'ignore', detached: true });
-  agents.add(child);
-  return child;
-}
-
-async function stopAgent(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  try {
-    process.kill(-child.pid!, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }, 5_000);
-  await exited;
-  clearTimeout(timer);
-  agents.delete(child);
-}
 
 interface Agent {
   id: string;
@@ -75,8 +33,8 @@ describe('the nodes map, against a real master', () => {
 
   before(async () => {
     cluster = await startCluster({ args: ['--attributes', 'region:eu-west-1;zone:eu-west-1a'] });
-    extra.push(startAgent(cluster, 'dublin-b', 'region:eu-west-1;zone:eu-west-1b', '33001-33100'));
-    extra.push(startAgent(cluster, 'tokyo-lab', 'zone:tokyo-lab;lat:35.68;lon:139.76', '33101-33200'));
+    extra.push(startAgent(cluster, 'dublin-b', 'region:eu-west-1;zone:eu-west-1b', '33001-33100', 'cpus:2;mem:2048;disk:1000'));
+    extra.push(startAgent(cluster, 'tokyo-lab', 'zone:tokyo-lab;lat:35.68;lon:139.76', '33101-33200', 'cpus:2;mem:2048;disk:1000'));
     const deadline = Date.now() + WAIT.timeout;
     let list: Agent[] = [];
     while ((list = await agentList(cluster)).length < 3) {

@@ -13,6 +13,7 @@ import type { Ctx } from './common.js';
 import { MarathonEvents, type MarathonEventsOptions } from './events.js';
 import { GroupStore, registerGroups } from './groups.js';
 import { registerMisc } from './misc.js';
+import { useLenientJson } from '../json-body.js';
 import { ServiceProxy, registerProxy } from './proxy.js';
 
 export interface MarathonApiDeps {
@@ -30,9 +31,6 @@ export interface MarathonApi {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
-/** Drops `__proto__` keys, which would reach an object's prototype when the body is merged. */
-const safeJson = (text: string): unknown => JSON.parse(text, (k, v: unknown) => (k === '__proto__' ? undefined : v));
-
 export function registerMarathonApi(http: FastifyInstance, deps: MarathonApiDeps): MarathonApi {
   const { master, services } = deps;
   const events = new MarathonEvents(master, services, deps.events);
@@ -40,16 +38,7 @@ export function registerMarathonApi(http: FastifyInstance, deps: MarathonApiDeps
   const proxy = new ServiceProxy(master, services);
   const ctx: Ctx = { master, services, events, groups };
   void http.register(async (scope) => {
-    scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
-      const text = String(body);
-      if (text.trim() === '') return done(null, undefined);
-      try {
-        done(null, safeJson(text));
-      } catch (err) {
-        done(err as Error, undefined);
-      }
-    });
+    useLenientJson(scope);
     registerApps(scope, ctx);
     registerGroups(scope, ctx);
     registerMisc(scope, ctx);
