@@ -10,6 +10,7 @@ import { runMarathonBench } from './marathon.bench.js';
 import { runRenderBench } from './render.bench.js';
 import { runSimPlacementBench } from './sim-placement.bench.js';
 import { runMasterScaleBench } from './scale.bench.js';
+import { runStreamBench } from './stream.bench.js';
 
 const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['allocator', runAllocatorBench],
@@ -19,6 +20,8 @@ const suites: Array<[string, () => Promise<BenchResult[]>]> = [
   ['jobs', runJobsBench],
   // the dashboard's tasks view in headless Chromium (bench/render/page.mts)
   ['render', runRenderBench],
+  // the dashboard stream through the real path (status update → commit → hub → sockets)
+  ['stream', runStreamBench],
   // these two share one cluster of 10,000 simulated agents and 100,000 tasks (bench/scale-harness.ts)
   ['sim-placement', runSimPlacementBench],
   ['master-scale', runMasterScaleBench],

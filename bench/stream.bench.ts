@@ -221,6 +221,8 @@ async function latency(r: Rig, clients: number, ratePerSecond: number, seconds: 
 }
 
 export async function runStreamBench(): Promise<BenchResult[]> {
+  // the master's timers are unref'd: without this the process could end while waiting for an offer
+  const keepAlive = setInterval(() => {}, 60_000);
   const r = await rig();
   try {
     // bytes: one task change on the wire vs the full task object
@@ -260,6 +262,7 @@ export async function runStreamBench(): Promise<BenchResult[]> {
     rows.push({ name: 'stream: bytes for one task change (vs the full task; target ≤ 0.2×)', value: oneChange, unit: 'B', baseline: full, ratio: Math.round((oneChange / full) * 100) / 100 });
     return rows;
   } finally {
+    clearInterval(keepAlive);
     await r.close();
   }
 }
