@@ -2,7 +2,7 @@
 // against a live master with two real agents: shapes Marathon clients read, and bad input that
 // must change nothing.
 
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isTerminal, type DeploymentView } from '../../protocol/types.js';
 import { waitFor } from '../support/cluster.js';
@@ -34,6 +34,11 @@ describe('Marathon /v2 API', { timeout: 180_000 }, () => {
     viewer = c.m.auth.createToken('viewer', 'marathon test viewer');
   });
   after(async () => c?.dispose());
+  // each test starts from a settled cluster: a deployment of the test before may still be
+  // finishing when ticks are slow (a cold, busy start)
+  beforeEach(async () => {
+    if (c) await waitFor(() => c.m.services.listDeployments().every((d) => d.status !== 'running'), 30_000, 'the earlier deployments to end');
+  });
 
   it('creates an app from Marathon JSON: 201, tasks with hosts and ports, healthy counts, empty queue', async () => {
     const r = await c.api('POST', '/v2/apps', WEB);
