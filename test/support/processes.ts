@@ -38,8 +38,11 @@ export class YaguraProcess {
   child: ChildProcess;
   output = '';
 
-  constructor(readonly args: string[]) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'server', 'main.ts'), ...args], {
+  /** `netns`: run inside that network namespace (`ip netns exec` execs node: same pid). */
+  constructor(readonly args: string[], opts: { netns?: string } = {}) {
+    const node = [process.execPath, '--import', 'tsx', join(ROOT, 'server', 'main.ts'), ...args];
+    const [cmd, ...argv] = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...node] : node;
+    this.child = spawn(cmd!, argv, {
       cwd: ROOT,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
