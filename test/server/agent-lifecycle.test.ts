@@ -279,6 +279,36 @@ describe('agent launch and kill', () => {
   });
 });
 
+describe('agent shutdown', () => {
+  it('drops a launch that arrives while shutdown() is killing the tasks, and leaves nothing running', async () => {
+    const master = await new FakeMaster(SECRET).listen();
+    const env = makeAgentEnv('shutdown');
+    const agent = new Agent({ masterUrl: master.url, secret: SECRET, workDir: env.workDir, hostname: env.hostname, logger: () => undefined });
+    try {
+      const registered = once(agent, 'registered');
+      await agent.start();
+      await registered;
+      // a task that ignores TERM keeps shutdown() busy for its grace period
+      master.send({ type: 'launch', task: launchSpec('slow-to-die', "trap '' TERM; sleep 30 & wait; sleep 30", { killGracePeriodMs: 1500 }) });
+      await master.waitForStatus('slow-to-die', 'TASK_RUNNING', 0);
+      const from = master.messages.length;
+      const stopping = agent.shutdown();
+      master.send({ type: 'launch', task: launchSpec('late-arrival', 'sleep 60') });
+      const dropped = await master.waitForStatus('late-arrival', 'TASK_DROPPED', from);
+      assert.equal(dropped.reason, 'REASON_AGENT_RESTARTED');
+      assert.match(dropped.message ?? '', /shutting down/);
+      await stopping;
+      assert.equal(existsSync(path.join(env.workDir, 'meta', 'tasks', 'late-arrival')), false, 'no checkpoint was made for the dropped launch');
+      const started = master.messages.slice(from).filter((m) => m.type === 'status' && m.update.taskId === 'late-arrival' && m.update.state !== 'TASK_DROPPED');
+      assert.deepEqual(started, [], 'the dropped launch never reported another state');
+    } finally {
+      await shutdownAgent(agent);
+      await master.close();
+      env.cleanup();
+    }
+  });
+});
+
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const c = spawn(cmd, args, { stdio: 'ignore' });
