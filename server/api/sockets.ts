@@ -105,7 +105,10 @@ export function attachSockets(server: Server, deps: SocketDeps): { close(): void
     if (path.startsWith('/service/') && deps.serviceUpgrade) {
       if (!originAllowed(req, deps.allowedOrigins)) return reject(socket, 403, `origin ${req.headers.origin} is not allowed`);
       // the first message belongs to the service, so the token must come with the upgrade
-      if (!deps.auth.verify(tokenFromProtocols(req) ?? Auth.tokenFromHeader(req.headers.authorization))) return reject(socket, 401, 'missing or wrong token');
+      const who = deps.auth.verify(tokenFromProtocols(req) ?? Auth.tokenFromHeader(req.headers.authorization));
+      if (!who) return reject(socket, 401, 'missing or wrong token');
+      // a socket carries writes both ways: like a POST through the proxy, it needs an admin token
+      if (who.role !== 'admin') return reject(socket, 403, 'this token is read-only (viewer): a WebSocket to a service needs an admin token');
       deps.serviceUpgrade(req, socket, head);
       return;
     }

@@ -132,6 +132,12 @@ describe('Marathon /service proxy', { timeout: 120_000 }, () => {
     assert.equal(await status(`${base}/service/svc/echo/socket`), 401);
     assert.equal(await status(`${base}/service/svc/echo/socket`, { authorization: 'Bearer wrong' }), 401);
     assert.equal(await status(`${base}/service/svc/none/socket`, auth), 404);
+    // a socket carries writes both ways: a viewer may GET through the proxy, not open a socket
+    const viewer = await c.api('POST', '/api/v1/tokens', { role: 'viewer', name: 'proxy-viewer' });
+    assert.equal(viewer.status, 201, viewer.text);
+    const viewerAuth = { authorization: `Bearer ${viewer.body.token}` };
+    assert.equal((await fetch(`${c.m.url}/service/svc/echo/`, { headers: viewerAuth })).status, 200);
+    assert.equal(await status(`${base}/service/svc/echo/socket`, viewerAuth), 403);
   });
 
   it('answers 503 when no instance is healthy', async () => {
