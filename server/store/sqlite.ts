@@ -3,7 +3,7 @@
 
 import { chmodSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { AgentRecord, FrameworkRecord, Store, StoreWrite, TaskRecord, TokenRecord } from './store.js';
+import { TASK_STATUS_FIELDS, type AgentRecord, type FrameworkRecord, type Store, type StoreWrite, type TaskRecord, type TokenRecord } from './store.js';
 
 const MIGRATIONS: string[] = [
   // 1: the initial schema
@@ -16,11 +16,41 @@ const MIGRATIONS: string[] = [
    CREATE INDEX tasks_by_agent ON tasks(agent_id);`,
   // 2: documents of the built-in frameworks (apps, app versions, deployments, jobs …)
   `CREATE TABLE docs (collection TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (collection, id));`,
+  // 3: a status update writes only what it changed (`status`: TASK_STATUS_FIELDS as JSON, over
+  // `data`); the indexes by framework and agent were never read (the master loads every task)
+  // and only made each write update two more b-trees
+  `ALTER TABLE tasks ADD COLUMN status TEXT;
+   DROP INDEX IF EXISTS tasks_by_framework;
+   DROP INDEX IF EXISTS tasks_by_agent;`,
 ];
+
+const STATUS_FIELDS: ReadonlySet<string> = new Set(TASK_STATUS_FIELDS);
+
+/** The changing fields of a task, as JSON (undefined ones left out, as JSON.stringify does). */
+function statusJson(t: TaskRecord): string {
+  const out: Record<string, unknown> = {};
+  for (const k of TASK_STATUS_FIELDS) {
+    const v = t[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return JSON.stringify(out);
+}
+
+/** A task row: the whole record as last written in full, with its latest status over it. */
+function taskOf(data: string, status: string | null): TaskRecord {
+  const base = JSON.parse(data) as Record<string, unknown>;
+  if (status === null) return base as unknown as TaskRecord;
+  const out: Record<string, unknown> = {};
+  for (const k in base) if (!STATUS_FIELDS.has(k)) out[k] = base[k];
+  Object.assign(out, JSON.parse(status) as Record<string, unknown>);
+  return out as unknown as TaskRecord;
+}
 
 export class SqliteStore implements Store {
   private db: Database.Database;
   private stmts;
+  /** write() as one transaction, made once (better-sqlite3 wraps BEGIN and COMMIT around it). */
+  private readonly writeTx: (batch: StoreWrite) => void;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -36,9 +66,11 @@ export class SqliteStore implements Store {
       putAgent: this.db.prepare('INSERT INTO agents (id, data) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data'),
       putFramework: this.db.prepare('INSERT INTO frameworks (id, data) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET data = excluded.data'),
       putTask: this.db.prepare(
-        `INSERT INTO tasks (id, framework_id, agent_id, state, data) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET framework_id = excluded.framework_id, agent_id = excluded.agent_id, state = excluded.state, data = excluded.data`,
+        `INSERT INTO tasks (id, framework_id, agent_id, state, data, status) VALUES (?, ?, ?, ?, ?, NULL)
+         ON CONFLICT(id) DO UPDATE SET framework_id = excluded.framework_id, agent_id = excluded.agent_id, state = excluded.state, data = excluded.data, status = NULL`,
       ),
+      putTaskStatus: this.db.prepare('UPDATE tasks SET state = ?, status = ? WHERE id = ?'),
+      loadTasks: this.db.prepare('SELECT data, status FROM tasks'),
       deleteTask: this.db.prepare('DELETE FROM tasks WHERE id = ?'),
       putDoc: this.db.prepare('INSERT INTO docs (collection, id, data) VALUES (?, ?, ?) ON CONFLICT(collection, id) DO UPDATE SET data = excluded.data'),
       deleteDoc: this.db.prepare('DELETE FROM docs WHERE collection = ? AND id = ?'),
@@ -51,6 +83,7 @@ export class SqliteStore implements Store {
       listTokens: this.db.prepare('SELECT hash, role, name, created_at AS createdAt FROM tokens ORDER BY created_at'),
       deleteToken: this.db.prepare('DELETE FROM tokens WHERE hash = ?'),
     };
+    this.writeTx = this.db.transaction((batch: StoreWrite) => this.apply(batch));
   }
 
   private migrate(): void {
@@ -73,22 +106,30 @@ export class SqliteStore implements Store {
     return {
       agents: parse<AgentRecord>(this.db.prepare('SELECT data FROM agents').all()),
       frameworks: parse<FrameworkRecord>(this.db.prepare('SELECT data FROM frameworks').all()),
-      tasks: parse<TaskRecord>(this.db.prepare('SELECT data FROM tasks').all()),
+      tasks: (this.stmts.loadTasks.all() as Array<{ data: string; status: string | null }>).map((r) => taskOf(r.data, r.status)),
     };
   }
 
   write(batch: StoreWrite): void {
-    this.db.transaction(() => {
-      for (const a of batch.agents ?? []) this.stmts.putAgent.run(a.id, JSON.stringify(a));
-      for (const f of batch.frameworks ?? []) this.stmts.putFramework.run(f.id, JSON.stringify(f));
-      for (const t of batch.tasks ?? []) this.stmts.putTask.run(t.id, t.frameworkId, t.agentId, t.state, JSON.stringify(t));
-      for (const id of batch.deleteTasks ?? []) this.stmts.deleteTask.run(id);
-      for (const [k, v] of Object.entries(batch.meta ?? {})) this.stmts.setMeta.run(k, v);
-      for (const d of batch.docs ?? []) {
-        if (d.data === null) this.stmts.deleteDoc.run(d.collection, d.id);
-        else this.stmts.putDoc.run(d.collection, d.id, JSON.stringify(d.data));
+    this.writeTx(batch);
+  }
+
+  private apply(batch: StoreWrite): void {
+    for (const a of batch.agents ?? []) this.stmts.putAgent.run(a.id, JSON.stringify(a));
+    for (const f of batch.frameworks ?? []) this.stmts.putFramework.run(f.id, JSON.stringify(f));
+    for (const t of batch.tasks ?? []) this.stmts.putTask.run(t.id, t.frameworkId, t.agentId, t.state, JSON.stringify(t));
+    for (const t of batch.taskStatus ?? []) {
+      // a row that is not there (never written in full) gets the whole record after all
+      if (this.stmts.putTaskStatus.run(t.state, statusJson(t), t.id).changes === 0) {
+        this.stmts.putTask.run(t.id, t.frameworkId, t.agentId, t.state, JSON.stringify(t));
       }
-    })();
+    }
+    for (const id of batch.deleteTasks ?? []) this.stmts.deleteTask.run(id);
+    for (const [k, v] of Object.entries(batch.meta ?? {})) this.stmts.setMeta.run(k, v);
+    for (const d of batch.docs ?? []) {
+      if (d.data === null) this.stmts.deleteDoc.run(d.collection, d.id);
+      else this.stmts.putDoc.run(d.collection, d.id, JSON.stringify(d.data));
+    }
   }
 
   loadDocs<T = unknown>(collection: string): Array<{ id: string; data: T }> {

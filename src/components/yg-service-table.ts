@@ -9,6 +9,7 @@ import { ClockController } from './clock-controller.js';
 import { formatCpus, formatMiB, parseIso } from './format.js';
 import { icons } from './icons.js';
 import { serviceStatusChip } from './states.js';
+import { moreRows, ROWS_PER_PAGE } from './more-rows.js';
 import { tableStyles } from './table-styles.js';
 import { timeAgo } from './time.js';
 import './yg-state-chip.js';
@@ -155,6 +156,8 @@ export class YgServiceTable extends LitElement {
 
   /** Group ids folded by the user. */
   @state() private collapsed: ReadonlySet<string> = new Set();
+  /** Rows rendered (more-rows.ts): the first ROWS_PER_PAGE, more on request. */
+  @state() private shown = ROWS_PER_PAGE;
 
   readonly #clock = new ClockController(this, 10_000);
   readonly #tree = memoize(serviceTree);
@@ -179,7 +182,8 @@ export class YgServiceTable extends LitElement {
           <tbody>
             ${rows.length === 0
               ? html`<tr><td colspan="7">${this.#placeholder()}</td></tr>`
-              : repeat(visible, (row) => `${row.kind}:${row.id}`, (row) => (row.kind === 'group' ? this.#group(row) : this.#app(row)))}
+              : repeat(visible.slice(0, this.shown), (row) => `${row.kind}:${row.id}`, (row) => (row.kind === 'group' ? this.#group(row) : this.#app(row)))}
+            ${moreRows(Math.min(this.shown, visible.length), visible.length, 'rows', 7, () => (this.shown += ROWS_PER_PAGE))}
           </tbody>
         </table>
       </div>

@@ -25,6 +25,8 @@ export function netnsUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'the resilience scenarios make network namespaces and need root (run as root, e.g. in CI)';
   const ip = spawnSync('ip', ['-V'], { encoding: 'utf8' });
   if (ip.error || ip.status !== 0) return "the resilience scenarios need iproute2's `ip` (apt-get install iproute2)";
+  const nsenter = spawnSync('nsenter', ['--version'], { encoding: 'utf8' });
+  if (nsenter.error || nsenter.status !== 0) return "the resilience scenarios need util-linux's `nsenter` (apt-get install util-linux)";
   return undefined;
 }
 

@@ -1,6 +1,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/components/yg-agent-table.js';
 import type { YgAgentTable } from '../../src/components/yg-agent-table.js';
+import { ROWS_PER_PAGE } from '../../src/components/more-rows.js';
 import { mockAgent, resources } from '../support/builders.js';
 import { useTheme } from './theme.js';
 
@@ -88,5 +89,21 @@ describe('yg-agent-table', () => {
     // background tab none would).
     el.style.width = '1000px';
     expect(getComputedStyle(row).display).to.equal('table-row');
+  });
+
+  it('renders a long list a page at a time, with how many are shown and a button for more', async () => {
+    const many = Array.from({ length: ROWS_PER_PAGE * 2 + 5 }, (_, i) => mockAgent({ id: `n${i}`, hostname: `node-${String(i).padStart(4, '0')}` }));
+    const el = await fixture<YgAgentTable>(html`<yg-agent-table .agents=${many}></yg-agent-table>`);
+    expect(rows(el)).to.have.length(ROWS_PER_PAGE);
+    const more = el.shadowRoot!.querySelector('tr.more')!;
+    expect(more.textContent!.replace(/\s+/g, ' ')).to.contain(`Showing ${ROWS_PER_PAGE} of ${many.length} nodes.`);
+    await expect(el).to.be.accessible();
+    more.querySelector<HTMLElement>('md-text-button')!.click();
+    await el.updateComplete;
+    expect(rows(el)).to.have.length(ROWS_PER_PAGE * 2);
+    el.shadowRoot!.querySelector<HTMLElement>('tr.more md-text-button')!.click();
+    await el.updateComplete;
+    expect(rows(el)).to.have.length(many.length);
+    expect(el.shadowRoot!.querySelector('tr.more')).to.equal(null);
   });
 });

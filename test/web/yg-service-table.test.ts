@@ -2,6 +2,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/components/yg-service-table.js';
 import type { YgServiceTable } from '../../src/components/yg-service-table.js';
 import { serviceTree } from '../../src/components/yg-service-table.js';
+import { ROWS_PER_PAGE } from '../../src/components/more-rows.js';
 import { $, $$, text } from './harness.js';
 import { mockService } from './mock-services.js';
 import { useTheme } from './theme.js';
@@ -69,5 +70,16 @@ describe('yg-service-table', () => {
     const empty = await fixture<YgServiceTable>(html`<yg-service-table></yg-service-table>`);
     expect(text($(empty, '.message'))).to.contain('No services yet');
     await expect(empty).to.be.accessible();
+  });
+
+  it('renders a long list a page at a time', async () => {
+    const many = Array.from({ length: ROWS_PER_PAGE + 10 }, (_, i) => mockService({ id: `/s${String(i).padStart(4, '0')}` }));
+    const el = await fixture<YgServiceTable>(html`<yg-service-table .services=${many} .now=${NOW}></yg-service-table>`);
+    expect($$(el, 'tbody tr.row')).to.have.length(ROWS_PER_PAGE);
+    expect(text($(el, 'tr.more'))).to.contain(`Showing ${ROWS_PER_PAGE} of ${many.length} rows.`);
+    $(el, 'tr.more md-text-button').click();
+    await el.updateComplete;
+    expect($$(el, 'tbody tr.row')).to.have.length(many.length);
+    await expect(el).to.be.accessible();
   });
 });
