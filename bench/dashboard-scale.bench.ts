@@ -23,6 +23,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { chromium, type Page } from 'playwright-core';
 import type { ClusterEvent } from '../protocol/types.js';
 import { snapshotMessage, taskSummaryJson } from '../server/api/stream.js';
@@ -101,7 +103,10 @@ export async function startCluster(): Promise<Cluster> {
 }
 
 /** ms per serialization: the hub's snapshot (median of SNAPSHOT_RUNS after a cold first), and the full-task JSON. */
-function snapshotTimes(app: Yagura): { cold: number; warm: number; full: number; mib: number; fullMib: number } {
+function snapshotTimes(app: Yagura): { cold: number; warm: number; full: number; mib: number; fullMib: number; cacheMiB: number } {
+  const gc = gcFunction();
+  gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
   const time = (f: () => string) => {
     const t0 = performance.now();
     const s = f();
@@ -110,6 +115,9 @@ function snapshotTimes(app: Yagura): { cold: number; warm: number; full: number;
   const cold = time(() => snapshotMessage(app.master));
   const warm: number[] = [];
   for (let i = 0; i < SNAPSHOT_RUNS; i++) warm.push(time(() => snapshotMessage(app.master)).ms);
+  // what the hub keeps after a snapshot: the per-task JSON strings
+  gc?.();
+  const cacheMiB = gc ? (process.memoryUsage().heapUsed - heap0) / 2 ** 20 : NaN;
   const full: number[] = [];
   let fullBytes = 0;
   for (let i = 0; i < 3; i++) {
@@ -117,7 +125,17 @@ function snapshotTimes(app: Yagura): { cold: number; warm: number; full: number;
     full.push(r.ms);
     fullBytes = r.bytes;
   }
-  return { cold: cold.ms, warm: median(warm), full: median(full), mib: cold.bytes / 2 ** 20, fullMib: fullBytes / 2 ** 20 };
+  return { cold: cold.ms, warm: median(warm), full: median(full), mib: cold.bytes / 2 ** 20, fullMib: fullBytes / 2 ** 20, cacheMiB };
+}
+
+/** A gc() for measuring what stays alive (as bench/scale-harness.ts does). */
+function gcFunction(): (() => void) | undefined {
+  try {
+    setFlagsFromString('--expose-gc');
+    return runInNewContext('gc') as () => void;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Kills `perSecond` running tasks a second over the REST API until stopped; their services replace them. */
@@ -208,7 +226,7 @@ export async function measureDashboard(): Promise<DashboardFigures> {
     const snapshot = snapshotTimes(c.app);
     log(
       `snapshot ${snapshot.mib.toFixed(1)} MiB: first (cold cache) ${snapshot.cold.toFixed(0)} ms, then ${snapshot.warm.toFixed(0)} ms; ` +
-        `the full-task JSON (${snapshot.fullMib.toFixed(1)} MiB) ${snapshot.full.toFixed(0)} ms`,
+        `the full-task JSON (${snapshot.fullMib.toFixed(1)} MiB) ${snapshot.full.toFixed(0)} ms; the hub's cached task strings hold ${snapshot.cacheMiB.toFixed(0)} MiB of heap`,
     );
 
     let events = 0;
@@ -240,7 +258,8 @@ export async function measureDashboard(): Promise<DashboardFigures> {
       await cdp.send('Profiler.start');
     }
     log('opening /tasks…');
-    await page.goto(`${c.url}/tasks`);
+    // timed to the first rows below, not to the load event (a busy machine can take long for both)
+    await page.goto(`${c.url}/tasks`, { waitUntil: 'commit', timeout: 300_000 });
     await page.waitForFunction(FIRST_ROWS, undefined, { timeout: 300_000, polling: 'raf' });
     const firstData = await page.evaluate(() => performance.now());
     log(`first task rows ${firstData.toFixed(0)} ms after navigation start`);

@@ -84,6 +84,9 @@ async function rig(): Promise<Rig> {
     } as never);
   for (let i = 0; i < TASKS; i++) status(i, {});
   await app.master.commit();
+  // the agent heartbeats as a real one does: a run longer than the missed-heartbeat limit would
+  // otherwise see it UNREACHABLE and its tasks' updates refused
+  const heartbeat = setInterval(() => app.master.agentMessage(agentId, conn, { type: 'heartbeat' }), 1000);
   return {
     app,
     url,
@@ -96,6 +99,7 @@ async function rig(): Promise<Rig> {
       status(i, { healthy: flip[i], message: stamp });
     },
     async close() {
+      clearInterval(heartbeat);
       await app.close();
       rmSync(dir, { recursive: true, force: true });
     },
@@ -241,7 +245,7 @@ async function latency(r: Rig, ds: Dashboards, clients: number, ratePerSecond: n
   unsubscribe();
   const result = (await ds.ask({ type: 'latency', sentAt }, 'latency')) as { p99: number; samples: number; open: number };
   await ds.close();
-  if (result.samples === 0) throw new Error(`no change reached the dashboards (${result.open} of ${clients} still connected)`);
+  if (result.samples === 0) throw new Error(`no change reached the dashboards (${result.open} of ${clients} still connected; ${committed.length} committed)`);
   const sorted = committed.sort((a, b) => a - b);
   process.stderr.write(
     `  stream latency run${stalled ? ' (stalled dashboard)' : ''}: ${total} changes sent in ${sendMs.toFixed(0)} ms; committed p50/p99 ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)}/${sorted[Math.floor(sorted.length * 0.99)]?.toFixed(1)} ms; at the dashboards p99 ${result.p99.toFixed(1)} ms\n`,

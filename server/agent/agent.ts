@@ -434,7 +434,9 @@ export class Agent extends EventEmitter {
     });
     this._isolators = this.isolation.isolators;
     this.log('info', `isolation: ${this._isolators.join(', ')}`);
-    this.launcher.warmUp();
+    // a started agent launches at once: the launcher is up (or, failing that, starts again on first use)
+    const launcherUp = await Promise.race([this.launcher.warmUp(), new Promise<false>((r) => setTimeout(r, 10_000, false).unref())]);
+    if (!launcherUp) this.log('warn', 'the task launcher did not come up; it is started again for the first launch');
 
     await this.recover();
     await this.collectGarbage().catch((err: Error) => this.log('warn', `sandbox gc: ${err.message}`));
@@ -806,8 +808,8 @@ export class Agent extends EventEmitter {
    * fdatasync of the journal per batch, however many tasks it covers. Not `durable`: written
    * soon, not fsynced (an acknowledgement: losing it only means a resend).
    */
-  private save(task: TaskRun, durable = true): Promise<void> {
-    return this.store.save(task.id, task.cp, durable);
+  private save(task: TaskRun, durable = true, view = true): Promise<void> {
+    return this.store.save(task.id, task.cp, durable, view);
   }
 
   /** Checkpoints the update, then sends it; it is resent until acknowledged. */
@@ -841,7 +843,9 @@ export class Agent extends EventEmitter {
       task.health?.stop();
     }
     task.unsaved.add(update.uuid);
-    await this.save(task);
+    // TASK_STARTING (with the pid) is followed at once by TASK_RUNNING or the task's end, whose
+    // save rewrites task.json: until then the journal alone holds it.
+    await this.save(task, true, state !== 'TASK_STARTING');
     task.unsaved.delete(update.uuid);
     if (this.stopped) return;
     this.sendUpdate(task, pending);
@@ -904,9 +908,6 @@ export class Agent extends EventEmitter {
     const task = new TaskRun(spec.taskId, cp, meta, sandbox, false);
     this.tasks.set(task.id, task);
     try {
-      // A finished run of the same id: its leftovers must not mix with the new run.
-      await fsp.rm(meta, { recursive: true, force: true });
-      await fsp.rm(sandbox, { recursive: true, force: true });
       await this.runLaunch(task);
     } catch (err) {
       this.log('error', `launch of ${task.id} failed: ${(err as Error).stack ?? err}`);
@@ -936,18 +937,23 @@ export class Agent extends EventEmitter {
       return;
     }
     task.cp.user = user;
-    await fsp.mkdir(task.meta, { mode: 0o700 });
-    if (user) {
-      // The wrapper (task user) writes its exit file here; sticky, so it cannot replace the agent's task.json.
-      await Promise.all([fsp.chown(task.meta, process.getuid!(), user.gid), fsp.chmod(task.meta, 0o1770)]);
-    }
     const stdoutPath = path.join(task.sandbox, 'stdout');
     const stderrPath = path.join(task.sandbox, 'stderr');
+    // Without anything to fetch, the launcher makes the meta directory and the sandbox, and
+    // nothing happens before the wrapper is forked that a restarted agent could act on: the
+    // first checkpoint holds its pid.
     const fetching = spec.command.uris.length > 0;
     if (fetching) {
-      // Checkpointed before it fetches, so that an agent that dies meanwhile reports it failed
-      // when it comes back. Without anything to fetch, nothing happens before the wrapper is
-      // forked that a restarted agent could act on: the first checkpoint holds its pid.
+      // A finished run of the same id: its leftovers must not mix with the new run.
+      await fsp.rm(task.meta, { recursive: true, force: true });
+      await fsp.rm(task.sandbox, { recursive: true, force: true });
+      await fsp.mkdir(task.meta, { mode: 0o700 });
+      if (user) {
+        // The wrapper (task user) writes its exit file here; sticky, so it cannot replace the agent's task.json.
+        await fsp.chown(task.meta, process.getuid!(), user.gid);
+        await fsp.chmod(task.meta, 0o1770);
+      }
+      // Checkpointed before it fetches, so that an agent that dies meanwhile reports it failed when it comes back.
       await this.save(task);
       await fsp.mkdir(task.sandbox, { mode: 0o700 });
       const fetchOpts = {
@@ -997,7 +1003,7 @@ export class Agent extends EventEmitter {
       child = await this.launcher.spawn({
         spec,
         sandbox: task.sandbox,
-        makeSandbox: !fetching,
+        ...(fetching ? {} : { makeDirs: { meta: task.meta } }),
         ...(cgroups ? { cgroups: cgroups.plan } : {}),
         exitFile: task.exitFile,
         mvPath: this.mvPath,

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, promises as fsp, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { LaunchSpec, StatusUpdate, TaskState } from '../../protocol/types.js';
 import type { UserInfo } from './host.js';
 import type { CgroupRecord } from './isolators.js';
@@ -96,7 +97,7 @@ export interface AgentMeta {
   registeredAt: number;
 }
 
-export async function fsyncDir(dir: string): Promise<void> {
+async function fsyncDir(dir: string): Promise<void> {
   let fh: fsp.FileHandle | undefined;
   try {
     fh = await fsp.open(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
@@ -179,31 +180,140 @@ export function makeTaskMetaDir(dir: string, user: UserInfo | null, recursive = 
   }
 }
 
-/** task.json for readers (tests, the GC, an operator): atomic against a crash of the agent, not fsynced. */
-async function writeView(file: string, data: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  const fh = await fsp.open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o644);
-  try {
-    await fh.writeFile(data);
-  } finally {
-    await fh.close();
+/**
+ * The checkpoint writer: a worker thread that carries out one batch at a time with plain system
+ * calls (through the thread pool, each task's view would be four queued operations, each with
+ * its promise). Per message: each view `[file, data]` is written as task.json for readers (temp
+ * file, rename: atomic against a crash of the agent, not fsynced; skipped when the task's meta
+ * directory is not there yet); then the journal text is appended and fdatasynced (a new journal
+ * file's directory is fsynced too: its name must be on disk before its contents count); then
+ * `remove` files are deleted. Answers `{ id, size, error?, viewErrors }`.
+ */
+const WRITER_SOURCE = String.raw`'use strict';
+const { parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const path = require('node:path');
+const { randomBytes } = require('node:crypto');
+const { O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
+let jfd = -1, jfile = '', size = 0;
+function syncDir(dir) {
+  let fd = -1;
+  try { fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY); fs.fsyncSync(fd); } catch {} finally { if (fd >= 0) fs.closeSync(fd); }
+}
+function writeAll(fd, buf) { for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off); }
+function view(file, data) {
+  const tmp = file + '.tmp-' + process.pid + '-' + randomBytes(6).toString('hex');
+  let fd;
+  try { fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644); } catch (e) { if (e.code === 'ENOENT') return; throw e; }
+  try { writeAll(fd, Buffer.from(data)); } finally { fs.closeSync(fd); }
+  try { fs.renameSync(tmp, file); } catch (e) { try { fs.unlinkSync(tmp); } catch {} throw e; }
+}
+function closeJournal() { if (jfd >= 0) try { fs.closeSync(jfd); } catch {} jfd = -1; jfile = ''; size = 0; }
+function append(file, text) {
+  if (jfile !== file) closeJournal();
+  if (jfd < 0) {
+    jfd = fs.openSync(file, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600);
+    jfile = file;
+    size = fs.fstatSync(jfd).size;
+    syncDir(path.dirname(file));
   }
   try {
-    await fsp.rename(tmp, file);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
+    writeAll(jfd, Buffer.from(text));
+    fs.fdatasyncSync(jfd);
+  } catch (e) {
+    try { fs.ftruncateSync(jfd, size); } catch {}
+    throw e;
+  }
+  size = fs.fstatSync(jfd).size;
+}
+parentPort.on('message', (m) => {
+  const viewErrors = [];
+  for (const [file, data] of m.views) { try { view(file, data); } catch (e) { viewErrors.push(file + ': ' + e.message); } }
+  let error;
+  try {
+    if (m.journal) append(m.journal.file, m.journal.text);
+    else if (m.closeJournal) closeJournal();
+    for (const f of m.remove || []) fs.rmSync(f, { force: true });
+  } catch (e) { error = e.message; }
+  parentPort.postMessage({ id: m.id, size, error, viewErrors });
+});
+`;
+
+interface WriterRequest {
+  views: Array<[string, string]>;
+  journal?: { file: string; text: string };
+  closeJournal?: boolean;
+  remove?: string[];
+}
+
+interface WriterReply {
+  id: number;
+  size: number;
+  error?: string;
+  viewErrors: string[];
+}
+
+class CheckpointWriter {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve: (r: WriterReply) => void; reject: (e: Error) => void }>();
+
+  /** Starts the thread now rather than with the first write. */
+  warmUp(): void {
+    this.start();
+    if (this.waiting.size === 0) this.worker?.unref();
+  }
+
+  run(req: WriterRequest): Promise<WriterReply> {
+    const worker = this.start();
+    const id = ++this.nextId;
+    worker.ref();
+    worker.postMessage({ id, ...req });
+    return new Promise((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+  }
+
+  private start(): Worker {
+    if (!this.worker) {
+      const w = new Worker(WRITER_SOURCE, { eval: true });
+      w.on('message', (r: WriterReply) => {
+        const p = this.waiting.get(r.id);
+        this.waiting.delete(r.id);
+        if (this.waiting.size === 0) w.unref();
+        p?.resolve(r);
+      });
+      w.on('error', (err) => this.fail(w, err));
+      w.on('exit', (code) => this.fail(w, new Error(`the checkpoint writer exited (${code})`)));
+      this.worker = w;
+    }
+    return this.worker;
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    await w?.terminate();
+  }
+
+  private fail(w: Worker, err: Error): void {
+    if (this.worker === w) this.worker = undefined;
+    for (const [id, p] of this.waiting) {
+      this.waiting.delete(id);
+      p.reject(err);
+    }
   }
 }
 
 const JOURNAL_RE = /^journal\.(\d+)$/;
 /** A generation is compacted (its live tasks carried into a new one) past this size. */
 const JOURNAL_MAX_BYTES = 16 * 1024 * 1024;
-/** Saves that need not be durable (acknowledgements) wait this long for company. */
-const LAZY_DELAY_MS = 50;
+/**
+ * Saves that need not be durable (acknowledgements) wait this long for company: a task's
+ * acknowledgements in a burst of launches then cost one write, not one each.
+ */
+const LAZY_DELAY_MS = 1000;
 
 interface Batch {
-  entries: Map<string, { cp: TaskCheckpoint; durable: boolean }>;
+  entries: Map<string, { cp: TaskCheckpoint; durable: boolean; view: boolean }>;
   durable: boolean;
   done: Promise<void>;
   resolve: () => void;
@@ -243,8 +353,10 @@ export class CheckpointStore {
   private rev = 0;
   private gen = 0;
   private oldGens: number[] = [];
-  private fh: fsp.FileHandle | undefined;
+  /** The current generation's file exists (something was appended to it). */
+  private genStarted = false;
   private bytes = 0;
+  private readonly writer = new CheckpointWriter();
   /** Checkpoints of the tasks that are not done: what a compaction carries over. */
   private readonly live = new Map<string, TaskCheckpoint>();
   /** Tasks with a record in the current generation. */
@@ -329,6 +441,7 @@ export class CheckpointStore {
       checkpoints.set(id, cp);
       if (!cp.done) this.live.set(id, cp);
     }
+    this.writer.warmUp();
     this.oldGens = gens;
     this.gen = (gens.at(-1) ?? 0) + 1;
     await this.carryOver();
@@ -337,16 +450,18 @@ export class CheckpointStore {
 
   /**
    * Writes the task's checkpoint. `durable`: resolves once it is on disk (group commit); otherwise
-   * it is written with the next batch, or after a short wait, and not fsynced.
+   * it is written with the next batch, or after a short wait, and not fsynced. `view` false: the
+   * journal only, task.json waits for the task's next save (one that is bound to follow soon).
    */
-  save(taskId: string, cp: TaskCheckpoint, durable = true): Promise<void> {
+  save(taskId: string, cp: TaskCheckpoint, durable = true, view = true): Promise<void> {
     const b = this.next;
     const e = b.entries.get(taskId);
     if (e) {
       e.cp = cp;
       e.durable ||= durable;
+      e.view ||= view;
     } else {
-      b.entries.set(taskId, { cp, durable });
+      b.entries.set(taskId, { cp, durable, view: view || !durable });
     }
     if (durable) b.durable = true;
     this.kick();
@@ -372,11 +487,10 @@ export class CheckpointStore {
     await this.flush();
   }
 
-  /** Closes the journal; pending saves are written first. */
+  /** Writes what is pending and stops the writer thread (a later save starts it again). */
   async close(): Promise<void> {
     await this.flush();
-    await this.fh?.close().catch(() => undefined);
-    this.fh = undefined;
+    await this.writer.close();
   }
 
   private kick(): void {
@@ -430,7 +544,7 @@ export class CheckpointStore {
 
   private async writeBatch(b: Batch): Promise<void> {
     const lines: string[] = [];
-    const views: Array<Promise<void>> = [];
+    const views: Array<[string, string]> = [];
     for (const [id, e] of b.entries) {
       e.cp.rev = ++this.rev;
       const json = JSON.stringify(e.cp);
@@ -440,31 +554,19 @@ export class CheckpointStore {
         lines.push(`{"id":${JSON.stringify(id)},"cp":${json}}\n`);
         this.inGen.add(id);
       }
-      views.push(writeView(path.join(taskMetaDir(this.l, id), 'task.json'), json));
+      if (e.view) views.push([path.join(taskMetaDir(this.l, id), 'task.json'), json]);
     }
-    const results = await Promise.allSettled([lines.length ? this.append(lines.join('')) : Promise.resolve(), ...views]);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    await this.write({ views, ...(lines.length ? { journal: { file: this.journalFile(this.gen), text: lines.join('') } } : {}) });
   }
 
-  /** Appends to the current generation and waits until it is on disk. */
-  private async append(text: string): Promise<void> {
-    if (!this.fh) {
-      this.fh = await fsp.open(this.journalFile(this.gen), fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_NOFOLLOW, 0o600);
-      this.bytes = (await this.fh.stat()).size;
-      // the new file's name must be on disk before anything relies on its contents
-      await fsyncDir(this.l.metaDir);
+  private async write(req: WriterRequest): Promise<void> {
+    const r = await this.writer.run(req);
+    for (const e of r.viewErrors) this.log('warn', `task.json: ${e}`);
+    if (req.journal && !r.error) {
+      this.bytes = r.size;
+      this.genStarted = true;
     }
-    const buf = Buffer.from(text);
-    try {
-      for (let off = 0; off < buf.length; ) off += (await this.fh.write(buf, off)).bytesWritten;
-      await this.fh.datasync();
-    } catch (err) {
-      // no torn line stays in the middle of the journal
-      await this.fh.truncate(this.bytes).catch(() => undefined);
-      throw err;
-    }
-    this.bytes += buf.length;
+    if (r.error) throw new Error(r.error);
   }
 
   /**
@@ -481,15 +583,16 @@ export class CheckpointStore {
       cp.rev = ++this.rev;
       lines.push(`{"id":${JSON.stringify(id)},"cp":${JSON.stringify(cp)}}\n`);
     }
-    if (this.fh) {
+    if (this.genStarted) {
       this.oldGens.push(this.gen);
-      await this.fh.close().catch(() => undefined);
-      this.fh = undefined;
       this.gen++;
+      this.genStarted = false;
     }
     this.bytes = 0;
     this.inGen = new Set(this.live.keys());
-    if (lines.length) await this.append(lines.join(''));
-    for (const g of this.oldGens.splice(0)) await fsp.rm(this.journalFile(g), { force: true });
+    const remove = this.oldGens.map((g) => this.journalFile(g));
+    // the old generations go only once the new one is on disk
+    await this.write({ views: [], ...(lines.length ? { journal: { file: this.journalFile(this.gen), text: lines.join('') } } : { closeJournal: true }), remove });
+    this.oldGens = [];
   }
 }

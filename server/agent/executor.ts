@@ -94,12 +94,14 @@ export interface SpawnOptions {
   spec: LaunchSpec;
   sandbox: string;
   /**
-   * true: the launcher makes the sandbox (it must not exist), empty stdout and stderr in it, and
-   * hands them to the task user (sandbox mode 0750). false: the agent made them (it fetched
-   * into the sandbox); the launcher opens stdout and stderr again and checks they are still
-   * the files the agent made.
+   * Set: the launcher makes the task's meta directory here and the sandbox (each replacing what
+   * a finished run of the same id left), empty stdout and stderr in the sandbox, and hands them
+   * to the task user (sandbox mode 0750; meta directory `<agent uid>:<task gid>` mode 1770, where
+   * the wrapper can write its exit file but not replace task.json). Unset: the agent made them
+   * (it fetched into the sandbox); the launcher opens stdout and stderr again and checks they
+   * are still the files the agent made.
    */
-  makeSandbox: boolean;
+  makeDirs?: { meta: string };
   exitFile: string;
   mvPath: string;
   env: Record<string, string>;
@@ -116,22 +118,22 @@ export interface SpawnOptions {
  * It does a task's blocking setup with plain system calls (sandbox, log files, cgroupfs), which
  * holds up neither the agent's event loop nor its thread pool, forks the wrapper and puts it
  * into its cgroups. Reads JSON lines on stdin, answers on stdout:
- *   {op:'spawn', id, file, args, cwd, env, uid?, gid?, makeSandbox, stdout, stderr, cgroups?}
+ *   {op:'spawn', id, args (the wrapper's), cwd, env, uid?, gid?, makeDirs?, stdout, stderr, cgroups?}
  *     → {ev:'spawned', id, pid, startTime} (in its cgroups, blocked on fd 3) | {ev:'error', id, message}
  *   {op:'release', id} writes the go-ahead on the wrapper's fd 3; {op:'abandon', id} closes it unwritten
  *   … and later {ev:'exit', id, code, signal}.
- * It exits when its stdin ends (the agent stopped or died); closing its end of every fd 3 then
+ * It says {ev:'ready'} once its spawner threads run. It exits when its stdin ends (the agent stopped or died); closing its end of every fd 3 then
  * makes the wrappers not yet released exit without running anything, as the agent's own exit did.
  */
-export const LAUNCHER_SOURCE = String.raw`'use strict';
-process.title = 'yagura-launcher';
+/** One spawner thread of the launcher: a task's setup, the fork, its cgroups, its exit. */
+const SPAWNER_SOURCE = String.raw`'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE']) process.on(s, () => {});
 const kids = new Map();
-const send = (m) => process.stdout.write(JSON.stringify(m) + '\n');
-process.stdout.on('error', () => process.exit(0));
+const send = (m) => parentPort.postMessage(m);
 const { O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
+const WRAPPER = workerData.wrapper;
 function openLog(f) {
   const fd = fs.openSync(f.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK);
   const st = fs.fstatSync(fd, { bigint: true });
@@ -150,8 +152,23 @@ function startTime(pid) {
     return null;
   }
 }
-function makeSandbox(m) {
-  fs.mkdirSync(m.cwd, { mode: 0o700 });
+// a fresh directory: what a finished run of the same task id left there goes first
+function freshDir(dir) {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if (e.code !== 'EEXIST') throw e;
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { mode: 0o700 });
+  }
+}
+function makeDirs(m) {
+  freshDir(m.makeDirs.meta);
+  if (m.gid !== undefined) {
+    fs.chownSync(m.makeDirs.meta, process.getuid(), m.gid);
+    fs.chmodSync(m.makeDirs.meta, 0o1770);
+  }
+  freshDir(m.cwd);
   const flags = O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_NOFOLLOW;
   const fds = [fs.openSync(m.stdout.path, flags, 0o644)];
   try {
@@ -185,7 +202,7 @@ function onSpawn(m) {
   const fail = (message) => send({ ev: 'error', id: m.id, message });
   let c;
   try {
-    fds.push(...(m.makeSandbox ? makeSandbox(m) : [openLog(m.stdout), openLog(m.stderr)]));
+    fds.push(...(m.makeDirs ? makeDirs(m) : [openLog(m.stdout), openLog(m.stderr)]));
   } catch (e) {
     close();
     return fail(e.message);
@@ -200,7 +217,7 @@ function onSpawn(m) {
     const o = { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', fds[0], fds[1], 'pipe'] };
     if (m.uid !== undefined) o.uid = m.uid;
     if (m.gid !== undefined) o.gid = m.gid;
-    c = spawn(m.file, m.args, o);
+    c = spawn('/bin/sh', ['-c', WRAPPER, ...m.args], o);
   } catch (e) {
     close();
     return fail(e.message);
@@ -227,14 +244,57 @@ function onSpawn(m) {
   });
   send({ ev: 'spawned', id: m.id, pid: c.pid, startTime: startTime(c.pid) });
 }
-function onLine(line) {
-  let m;
-  try { m = JSON.parse(line); } catch { return; }
+parentPort.postMessage({ ev: 'ready' });
+parentPort.on('message', (m) => {
   if (m.op === 'spawn') return onSpawn(m);
   const c = kids.get(m.id);
   if (!c) return;
   if (m.op === 'release') c.stdio[3].end('go\n');
   else if (m.op === 'abandon') c.stdio[3].destroy();
+});
+`;
+
+/** Spawner threads of the launcher: a fork returns only once the child has exec'd, so one thread would mostly wait. */
+const LAUNCHER_THREADS = 3;
+
+export const LAUNCHER_SOURCE = String.raw`'use strict';
+process.title = 'yagura-launcher';
+const { Worker } = require('node:worker_threads');
+for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE']) process.on(s, () => {});
+process.stdout.on('error', () => process.exit(0));
+// the replies of one turn leave in one write
+let replies = [];
+const send = (m) => {
+  if (replies.length === 0) setImmediate(() => { const r = replies; replies = []; process.stdout.write(r.join('\n') + '\n'); });
+  replies.push(JSON.stringify(m));
+};
+const spawners = [];
+let ready = 0;
+for (let i = 0; i < ${LAUNCHER_THREADS}; i++) {
+  const w = new Worker(${JSON.stringify(SPAWNER_SOURCE)}, { eval: true, workerData: { wrapper: ${JSON.stringify(WRAPPER_SCRIPT)} } });
+  w.on('message', (m) => {
+    if (m.ev === 'ready') {
+      if (++ready === spawners.length) send({ ev: 'ready' });
+      return;
+    }
+    if (m.ev !== 'spawned') owner.delete(m.id);
+    send(m);
+  });
+  // a spawner that dies takes its wrappers' exits with it: the agent watches them through /proc
+  w.on('error', () => process.exit(70));
+  spawners.push(w);
+}
+// which spawner a wrapper belongs to; each takes the next spawn in turn
+const owner = new Map();
+let turn = 0;
+function onLine(line) {
+  let m;
+  try { m = JSON.parse(line); } catch { return; }
+  if (m.op === 'spawn') {
+    const w = spawners[turn++ % spawners.length];
+    owner.set(m.id, w);
+    w.postMessage(m);
+  } else owner.get(m.id)?.postMessage(m);
 }
 let buf = '';
 process.stdin.setEncoding('utf8');
@@ -250,7 +310,6 @@ process.stdin.on('data', (d) => {
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
 `;
-
 export interface WrapperExitStatus {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -301,16 +360,20 @@ type LauncherReply =
 export class Launcher {
   private proc: ChildProcess | undefined;
   private buf = '';
+  private out: string[] = [];
   private nextId = 0;
   private readonly starting = new Map<number, { resolve: (w: Wrapper) => void; reject: (e: Error) => void }>();
   private readonly wrappers = new Map<number, Wrapper>();
   private closed = false;
+  private readyPromise: Promise<boolean> | undefined;
+  private settleReady: ((ok: boolean) => void) | undefined;
 
   constructor(private readonly log: (level: 'info' | 'warn' | 'error', msg: string) => void) {}
 
-  /** Starts the helper now rather than at the first launch. */
-  warmUp(): void {
+  /** Starts the helper now rather than at the first launch; resolves once it is ready (false: it exited first). */
+  warmUp(): Promise<boolean> {
     if (!this.closed) this.ensure();
+    return this.readyPromise ?? Promise.resolve(false);
   }
 
   /** Starts the wrapper, blocked until `release`. Rejects when it could not be started. */
@@ -319,7 +382,7 @@ export class Launcher {
     const cmd = o.spec.command;
     const tail = cmd.shell ? ['shell', cmd.value] : ['exec', cmd.value, ...(cmd.args ?? [])];
     const log = (p: string) => {
-      if (o.makeSandbox) return { path: p };
+      if (o.makeDirs) return { path: p };
       const st = statSync(p, { bigint: true });
       return { path: p, ino: String(st.ino), dev: String(st.dev) };
     };
@@ -327,11 +390,10 @@ export class Launcher {
     const msg = {
       op: 'spawn',
       id,
-      file: '/bin/sh',
-      args: ['-c', WRAPPER_SCRIPT, `yagura-task:${o.spec.taskId}`, o.exitFile, o.mvPath, ...tail],
+      args: [`yagura-task:${o.spec.taskId}`, o.exitFile, o.mvPath, ...tail],
       cwd: o.sandbox,
       env: o.env,
-      makeSandbox: o.makeSandbox,
+      ...(o.makeDirs ? { makeDirs: o.makeDirs } : {}),
       stdout: log(o.stdoutPath),
       stderr: log(o.stderrPath),
       ...(o.cgroups ? { cgroups: o.cgroups } : {}),
@@ -343,8 +405,17 @@ export class Launcher {
       if (!this.command(msg)) {
         this.starting.delete(id);
         reject(new Error('the task launcher is not running'));
-      }
+      } else if (this.starting.size === 1) this.hold(true);
     });
+  }
+
+  private hold(on: boolean): void {
+    const p = this.proc;
+    if (!p) return;
+    for (const h of [p, p.stdin, p.stdout] as Array<{ ref?: () => void; unref?: () => void } | null>) {
+      if (on) h?.ref?.();
+      else h?.unref?.();
+    }
   }
 
   /** Ends the helper: wrappers not yet released exit without running; released ones go on. */
@@ -352,6 +423,7 @@ export class Launcher {
     this.closed = true;
     const p = this.proc;
     if (!p) return;
+    this.flushOut(p);
     p.stdin?.end();
     p.unref();
   }
@@ -360,8 +432,16 @@ export class Launcher {
   command(m: object): boolean {
     const p = this.ensure();
     if (!p?.stdin?.writable) return false;
-    p.stdin.write(`${JSON.stringify(m)}\n`);
+    // the commands of one turn leave in one write
+    if (this.out.length === 0) setImmediate(() => this.flushOut(p));
+    this.out.push(JSON.stringify(m));
     return true;
+  }
+
+  private flushOut(p: ChildProcess): void {
+    const lines = this.out;
+    this.out = [];
+    if (p === this.proc && p.stdin?.writable) p.stdin.write(`${lines.join('\n')}\n`);
   }
 
   private ensure(): ChildProcess | undefined {
@@ -374,6 +454,11 @@ export class Launcher {
       detached: true,
     });
     this.proc = p;
+    this.readyPromise = new Promise((r) => (this.settleReady = r));
+    // it keeps the agent's process alive only while it starts and while a spawn is on its way
+    void this.readyPromise.then(() => {
+      if (this.starting.size === 0) this.hold(false);
+    });
     p.stdout!.setEncoding('utf8');
     p.stdout!.on('data', (d: string) => this.onData(d));
     p.stdin!.on('error', () => undefined);
@@ -395,10 +480,15 @@ export class Launcher {
       } catch {
         continue;
       }
+      if ((r as { ev: string }).ev === 'ready') {
+        this.settleReady?.(true);
+        continue;
+      }
       if (r.ev === 'spawned' || r.ev === 'error') {
         const s = this.starting.get(r.id);
         if (!s) continue;
         this.starting.delete(r.id);
+        if (this.starting.size === 0) this.hold(false);
         if (r.ev === 'error') s.reject(new Error(r.message));
         else {
           const w = new Wrapper(this, r.id, r.pid, r.startTime);
@@ -417,6 +507,7 @@ export class Launcher {
     if (this.proc !== p) return;
     this.proc = undefined;
     this.buf = '';
+    this.settleReady?.(false);
     if (!this.closed) this.log('error', `the task launcher exited (${signal ?? `status ${code}`}); running tasks are watched through /proc`);
     for (const [id, s] of this.starting) {
       this.starting.delete(id);

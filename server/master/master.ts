@@ -522,7 +522,7 @@ export class Master {
     this.dirtyTasks.set(t.id, !statusOnly || this.dirtyTasks.get(t.id) === true);
     this.taskWatches.get(t.frameworkId)?.add(t.id);
     if (changed === undefined) this.pendingEvents.push({ kind: 'task', op: 'put', id: t.id, data: toTaskView(t) });
-    else if (Object.keys(changed).length > 0) this.pendingEvents.push({ kind: 'task', op: 'patch', id: t.id, data: changed });
+    else if (hasKeys(changed)) this.pendingEvents.push({ kind: 'task', op: 'patch', id: t.id, data: changed });
     if (isTerminal(t.state)) this.noteCompleted(t);
     this.scheduleFlush();
   }
@@ -1417,8 +1417,13 @@ function toFrameworkView(f: FrameworkRecord): FrameworkView {
   return view;
 }
 
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 function toStatus(t: TaskRecord | TaskView, source: TaskStatus['source'], withUuid: boolean): TaskStatus {
-  return {
+  const s: TaskStatus = {
     taskId: t.id,
     frameworkId: t.frameworkId,
     agentId: t.agentId,
@@ -1426,12 +1431,13 @@ function toStatus(t: TaskRecord | TaskView, source: TaskStatus['source'], withUu
     source,
     timestamp: t.updatedAt,
     labels: t.labels,
-    ...(t.reason !== undefined ? { reason: t.reason } : {}),
-    ...(t.message !== undefined ? { message: t.message } : {}),
-    ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}),
-    ...(t.healthy !== undefined ? { healthy: t.healthy } : {}),
-    ...(withUuid && t.statusUuid ? { uuid: t.statusUuid } : {}),
   };
+  if (t.reason !== undefined) s.reason = t.reason;
+  if (t.message !== undefined) s.message = t.message;
+  if (t.exitCode !== undefined) s.exitCode = t.exitCode;
+  if (t.healthy !== undefined) s.healthy = t.healthy;
+  if (withUuid && t.statusUuid) s.uuid = t.statusUuid;
+  return s;
 }
 
 const TASK_VIEW_FIELDS: Array<keyof TaskView> = ['state', 'reason', 'message', 'exitCode', 'healthy', 'updatedAt', 'startedAt', 'endedAt', 'statusUuid'];

@@ -29,7 +29,7 @@ const EXPECTED: Array<[TaskState, RegExp]> = [
  */
 const LISTEN_AFTER_MS = LONG ? 25_000 : 4_000;
 
-describe('R3: kill -9 of an agent with 20 tasks, 3 ending while it is down', { skip: netnsUnavailable(), timeout: LONG ? 180_000 : 90_000 }, () => {
+describe('R3: kill -9 of an agent with 20 tasks, 3 ending while it is down', { skip: netnsUnavailable(), timeout: LONG ? 300_000 : 90_000 }, () => {
   let cluster: FaultCluster;
   let fw: SchedulerClient | undefined;
   let agentId = '';

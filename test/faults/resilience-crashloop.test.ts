@@ -90,7 +90,7 @@ async function untilEvent(url: string, token: string, pred: (e: Record<string, u
   }
 }
 
-describe('R6: a crash loop is bounded by its backoff', { skip: netnsUnavailable(), timeout: LONG ? 180_000 : 60_000 }, () => {
+describe('R6: a crash loop is bounded by its backoff', { skip: netnsUnavailable(), timeout: LONG ? 300_000 : 90_000 }, () => {
   let cluster: FaultCluster;
   /** Every task of the app ever seen, by id (a restart cannot hide one from the figures). */
   const seen = new Map<string, T>();

@@ -236,7 +236,7 @@ function cycles(log: EventLog, appId: string): Cycle[] {
 
 const s = (ms: number) => (ms / 1000).toFixed(2);
 
-describe('R5: failing and hanging health checks', { skip: netnsUnavailable(), timeout: LONG ? 180_000 : 60_000 }, () => {
+describe('R5: failing and hanging health checks', { skip: netnsUnavailable(), timeout: LONG ? 300_000 : 90_000 }, () => {
   let cluster: FaultCluster;
   let log: EventLog;
 

@@ -66,7 +66,7 @@ interface Down {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rand = (a: number, b: number) => a + Math.random() * (b - a);
 
-describe('R7: job schedules across master restarts', { skip: netnsUnavailable(), timeout: LONG ? 180_000 : 60_000 }, () => {
+describe('R7: job schedules across master restarts', { skip: netnsUnavailable(), timeout: LONG ? 300_000 : 90_000 }, () => {
   let cluster: FaultCluster;
   const created = new Map<string, { at: number; start: number }>();
 

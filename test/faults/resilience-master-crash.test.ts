@@ -59,7 +59,7 @@ interface Write {
   group?: boolean;
 }
 
-describe('R1: kill -9 of the master during deploys, scales and deletes', { skip: netnsUnavailable(), timeout: LONG ? 180_000 : 60_000 }, () => {
+describe('R1: kill -9 of the master during deploys, scales and deletes', { skip: netnsUnavailable(), timeout: LONG ? 480_000 : 90_000 }, () => {
   let cluster: FaultCluster;
 
   before(async () => {

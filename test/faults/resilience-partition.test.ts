@@ -65,7 +65,7 @@ interface Sample {
   hidden: Array<[string, Set<string>]>;
 }
 
-describe('R4: partitions of an agent: short, medium, long, one-way', { skip: netnsUnavailable(), timeout: LONG ? 180_000 : 90_000 }, () => {
+describe('R4: partitions of an agent: short, medium, long, one-way', { skip: netnsUnavailable(), timeout: LONG ? 300_000 : 90_000 }, () => {
   let cluster: FaultCluster;
   const ids = new Map<string, string>();
   const samples: Sample[] = [];

@@ -26,7 +26,7 @@ interface Ack {
   round: number;
 }
 
-describe('R2: SQLite survives kill -9 during acknowledged writes', { skip: netnsUnavailable(), timeout: LONG ? 180_000 : 60_000 }, () => {
+describe('R2: SQLite survives kill -9 during acknowledged writes', { skip: netnsUnavailable(), timeout: LONG ? 480_000 : 90_000 }, () => {
   let cluster: FaultCluster;
 
   before(async () => {

@@ -11,7 +11,7 @@ import { isLimbo } from '../../core/task-state.js';
 import type { Master } from '../../master/master.js';
 import type { Logger, Offer, SchedulerConnection, TaskLaunch, TaskStatus } from '../../master/types.js';
 import { isScaleOnly, toHealthCheckSpecs, type AppDefinition } from './app-definition.js';
-import { dependencyOrder, type GroupDefinition } from './group-definition.js';
+import { dependencyOrder as orderByDependencies, type GroupDefinition } from './group-definition.js';
 import { backoffDelaySeconds, converge, rollingRestart, stopAll, type Decision, type InstanceInfo, type KillSelection } from './rollout.js';
 
 export const SERVICES_FRAMEWORK_ID = 'yagura-services';
@@ -417,8 +417,9 @@ export class ServicesFramework implements SchedulerConnection {
       }
       this.lastTickMs = performance.now() - start;
     };
-    // A tick looks at every app and task. When that takes long (100,000 tasks), the next one
-    // waits as long as the last took, so a burst of updates and API calls gets at least half of
+    // A tick decides again only about apps whose tasks or definitions changed, and places what
+    // they want on the offers held. When that takes long (a burst of thousands of launches), the
+    // next one waits as long as the last took, so updates and API calls get at least half of
     // the time and the next tick handles all of them at once, instead of one tick per update.
     if (this.lastTickMs < TICK_DELAY_ABOVE_MS) setImmediate(run);
     else this.delayedTick = setTimeout(run, Math.min(this.lastTickMs, 1000));
@@ -696,15 +697,23 @@ export class ServicesFramework implements SchedulerConnection {
     const stopping = Object.entries(targets).filter(([, t]) => !t.to).map(([id]) => id);
     const steps: DeploymentView['steps'] = [];
     // dependencies on apps outside this deployment are already met; on a group, mean its apps
-    const tree = treeOf([...[...this.apps.values()].map((a) => a.def), ...starting], groupDependencies);
+    let tree: GroupDefinition | undefined;
+    const dependencyOrder = (defs: AppDefinition[]): ReturnType<typeof orderByDependencies> => {
+      // without any dependencies every app goes in one step: no need for the tree of all apps
+      if (defs.every((d) => d.dependencies.length === 0) && Object.values(groupDependencies).every((l) => l.length === 0)) {
+        return { ok: true, order: [defs.map((d) => d.id).sort()] };
+      }
+      tree ??= treeOf([...[...this.apps.values()].map((a) => a.def), ...starting], groupDependencies);
+      return orderByDependencies(defs, [tree]);
+    };
     if (stopping.length) {
       // dependents stop before what they depend on
-      const order = dependencyOrder(stopping.map((id) => this.apps.get(id)!.def), [tree]);
+      const order = dependencyOrder(stopping.map((id) => this.apps.get(id)!.def));
       const waves = order.ok ? order.order : [stopping];
       for (const wave of [...waves].reverse()) steps.push(wave.map((app) => ({ action: 'StopApplication' as const, app })));
     }
     if (starting.length) {
-      const order = dependencyOrder(starting, [tree]);
+      const order = dependencyOrder(starting);
       const waves = order.ok ? order.order : [starting.map((d) => d.id)];
       for (const wave of waves) steps.push(wave.map((app) => ({ action: actionOf(targets[app]!), app })));
     }
