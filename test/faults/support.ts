@@ -181,7 +181,9 @@ export interface Seeded {
 
 /** A master with one simulated agent and one of each kind of thing the APIs manage. */
 export async function startSeeded(opts: Partial<BuildOptions> = {}): Promise<Seeded> {
-  const m = await startMaster({ master: { heartbeatIntervalMs: 200, allocationIntervalMs: 50 }, servicesTickMs: 100, ...opts });
+  // 8 missed heartbeats (1.6 s): a loaded machine stalling the test's own event loop must not
+  // turn the seeded agent UNREACHABLE and look like a state change made by refused input
+  const m = await startMaster({ master: { heartbeatIntervalMs: 200, maxMissedHeartbeats: 8, allocationIntervalMs: 50 }, servicesTickMs: 100, ...opts });
   let agent: FaultAgent | undefined;
   try {
     agent = await FaultAgent.connect(m.url, m.agentSecret);
