@@ -230,7 +230,14 @@ export async function measureDashboard(): Promise<DashboardFigures> {
     );
 
     let events = 0;
-    const unsubscribe = c.app.master.events.subscribe((batch) => (events += batch.length));
+    const kinds = new Map<string, number>();
+    const unsubscribe = c.app.master.events.subscribe((batch) => {
+      events += batch.length;
+      for (const e of batch) {
+        const key = `${e.kind} ${e.op}${e.kind === 'task' && e.op !== 'delete' && e.data.state ? ` ${e.data.state}` : ''}`;
+        kinds.set(key, (kinds.get(key) ?? 0) + 1);
+      }
+    });
     browser = await chromium.launch({ executablePath: chromePath(), headless: true, args: CHROME_FLAGS });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     // before the dashboard's own code: the token (as a login leaves it) and the long-task observer
@@ -244,6 +251,18 @@ export async function measureDashboard(): Promise<DashboardFigures> {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    // the stream's connections: a dashboard cut off (4408) while it loads would start over
+    const t00 = performance.now();
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => {
+      if (!ws.url().endsWith('/api/v1/stream')) return;
+      const opened = ((performance.now() - t00) / 1000).toFixed(1);
+      let first = '';
+      ws.on('framereceived', (f) => {
+        if (!first) first = `${((performance.now() - t00) / 1000).toFixed(1)} s (${(String(f.payload).length / 2 ** 20).toFixed(1)} MiB)`;
+      });
+      ws.on('close', () => sockets.push(`opened ${opened} s, first message ${first || 'none'}, closed ${((performance.now() - t00) / 1000).toFixed(1)} s`));
+    });
 
     const cdp = PROFILE_DIR ? await context.newCDPSession(page) : undefined;
     const profile = async (name: string, restart: boolean) => {
@@ -262,7 +281,7 @@ export async function measureDashboard(): Promise<DashboardFigures> {
     await page.goto(`${c.url}/tasks`, { waitUntil: 'commit', timeout: 300_000 });
     await page.waitForFunction(FIRST_ROWS, undefined, { timeout: 300_000, polling: 'raf' });
     const firstData = await page.evaluate(() => performance.now());
-    log(`first task rows ${firstData.toFixed(0)} ms after navigation start`);
+    log(`first task rows ${firstData.toFixed(0)} ms after navigation start${sockets.length ? `; stream connections that ended before: ${sockets.join('; ')}` : ''}`);
     await profile('load', true);
     const driver = churn(c, KILLS_PER_SECOND);
     const events0 = events;
@@ -292,6 +311,7 @@ export async function measureDashboard(): Promise<DashboardFigures> {
         `${after.length} long tasks after the first data, the longest ${top.map((x) => `${x.duration.toFixed(0)} ms at ${((x.start - firstData) / 1000).toFixed(1)} s`).join(', ')}; ` +
         `tour from ${((tourStart - firstData) / 1000).toFixed(1)} s`,
     );
+    log(`events by kind: ${[...kinds].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, n]) => `${k} ${n}`).join(', ')}`);
     if (errors.length) log(`page errors: ${errors.slice(0, 3).join(' / ')}`);
     return {
       firstDataMs: firstData,

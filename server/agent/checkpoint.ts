@@ -325,6 +325,19 @@ function newBatch(): Batch {
   return { entries: new Map(), durable: false, done, resolve };
 }
 
+/** The launch spec never changes and is most of a checkpoint: serialized once per task. */
+const specJson = new WeakMap<LaunchSpec, string>();
+
+function checkpointJson(cp: TaskCheckpoint): string {
+  let spec = specJson.get(cp.spec);
+  if (spec === undefined) {
+    spec = JSON.stringify(cp.spec);
+    specJson.set(cp.spec, spec);
+  }
+  const { spec: _, ...rest } = cp;
+  return `{"spec":${spec},${JSON.stringify(rest).slice(1)}`;
+}
+
 function isCheckpoint(v: unknown): v is TaskCheckpoint {
   const cp = v as TaskCheckpoint | null;
   return typeof cp === 'object' && cp !== null && typeof cp.spec === 'object' && cp.spec !== null && Array.isArray(cp.pending);
@@ -547,7 +560,7 @@ export class CheckpointStore {
     const views: Array<[string, string]> = [];
     for (const [id, e] of b.entries) {
       e.cp.rev = ++this.rev;
-      const json = JSON.stringify(e.cp);
+      const json = checkpointJson(e.cp);
       if (e.cp.done) this.live.delete(id);
       else this.live.set(id, e.cp);
       if (e.durable) {
@@ -581,7 +594,7 @@ export class CheckpointStore {
         continue;
       }
       cp.rev = ++this.rev;
-      lines.push(`{"id":${JSON.stringify(id)},"cp":${JSON.stringify(cp)}}\n`);
+      lines.push(`{"id":${JSON.stringify(id)},"cp":${checkpointJson(cp)}}\n`);
     }
     if (this.genStarted) {
       this.oldGens.push(this.gen);

@@ -255,7 +255,7 @@ parentPort.on('message', (m) => {
 `;
 
 /** Spawner threads of the launcher: a fork returns only once the child has exec'd, so one thread would mostly wait. */
-const LAUNCHER_THREADS = 3;
+const LAUNCHER_THREADS = 2;
 
 export const LAUNCHER_SOURCE = String.raw`'use strict';
 process.title = 'yagura-launcher';
@@ -324,8 +324,6 @@ export class Wrapper {
   onLost: () => void = () => {};
   /** @internal */
   lost = false;
-  /** @internal */
-  ended = false;
 
   constructor(
     private readonly launcher: Launcher,
@@ -346,7 +344,6 @@ export class Wrapper {
 
   /** @internal */
   exit(e: WrapperExitStatus): void {
-    this.ended = true;
     this.settle(e);
   }
 }
@@ -462,7 +459,10 @@ export class Launcher {
     p.stdout!.setEncoding('utf8');
     p.stdout!.on('data', (d: string) => this.onData(d));
     p.stdin!.on('error', () => undefined);
-    p.on('error', (err) => this.log('error', `task launcher: ${err.message}`));
+    p.on('error', (err) => {
+      this.log('error', `task launcher: ${err.message}`);
+      if (p.pid === undefined) this.onExit(p, null, null); // never started: no 'close' to wait for
+    });
     // 'close', not 'exit': every line it wrote has been read by then
     p.once('close', (code, signal) => this.onExit(p, code, signal));
     return p;

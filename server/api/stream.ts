@@ -40,6 +40,11 @@ interface Client {
   alive: boolean;
   /** Events as CompactEvents arrays (asked for in hello). */
   compact: boolean;
+  /**
+   * Bytes the client may have unsent beyond the bound while its snapshot drains: a snapshot of
+   * 100,000 tasks is ~35 MB, and events keep coming while a browser reads it.
+   */
+  allowance: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,7 +161,7 @@ export class StreamHub {
 
   /** A new socket; `principal` is set when auth came with the upgrade (Sec-WebSocket-Protocol). */
   add(ws: WebSocket, principal: Principal | undefined): void {
-    const client: Client = { ws, seq: 0, ready: false, alive: true, compact: false, ...(principal ? { principal } : {}) };
+    const client: Client = { ws, seq: 0, ready: false, alive: true, compact: false, allowance: 0, ...(principal ? { principal } : {}) };
     this.clients.add(client);
     const helloTimer = setTimeout(() => {
       if (!client.ready) ws.close(CLOSE.UNAUTHORIZED, 'no hello');
@@ -210,7 +215,9 @@ export class StreamHub {
       // the snapshot and client.seq are taken in the same turn: the events after it are exactly
       // those with a greater sequence number
       client.seq = events.seq;
-      this.sendRaw(client, snapshotMessage(this.master));
+      const snapshot = Buffer.from(snapshotMessage(this.master));
+      this.sendRaw(client, snapshot);
+      client.allowance = snapshot.length;
     }
     client.ready = true;
   }
@@ -250,7 +257,9 @@ export class StreamHub {
   private sendRaw(c: Client, data: string | Buffer): void {
     if (c.ws.readyState !== c.ws.OPEN) return;
     // judged on the backlog before this message: a reader that keeps up has drained it by now
-    if (c.ws.bufferedAmount > this.maxBufferedBytes) {
+    // (the snapshot's own bytes excepted, until they have drained)
+    if (c.allowance && c.ws.bufferedAmount <= this.maxBufferedBytes) c.allowance = 0;
+    if (c.ws.bufferedAmount > this.maxBufferedBytes + c.allowance) {
       this.clients.delete(c);
       c.ws.close(CLOSE.TOO_SLOW, 'client too slow; reconnect and resume');
       // a peer that does not read will not read our close frame either

@@ -162,6 +162,10 @@ export class Master {
   private afterCommit: AfterCommit[] = [];
   private commitWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   private flushScheduled = false;
+  /** A commit is in flight (Store.writeAsync): the next one starts when it has ended. */
+  private committing = false;
+  /** Its documents, which the store does not have yet (getDoc reads them from here). */
+  private committingDocs: Map<string, { collection: string; id: string; data: unknown }> | undefined;
   private allocationScheduled = false;
 
   private timers: NodeJS.Timeout[] = [];
@@ -378,7 +382,8 @@ export class Master {
 
   /** One document, as it will be after the next commit (a pending write wins over the store). */
   getDoc<T>(collection: string, id: string): T | undefined {
-    const pending = this.dirtyDocs.get(`${collection}\u0000${id}`);
+    const key = `${collection}\u0000${id}`;
+    const pending = this.dirtyDocs.get(key) ?? this.committingDocs?.get(key);
     if (pending) return pending.data === null ? undefined : (pending.data as T);
     return this.store.getDoc<T>(collection, id);
   }
@@ -427,8 +432,16 @@ export class Master {
     setImmediate(() => this.flush());
   }
 
+  /**
+   * Group commit: everything changed since the last commit goes to the store in one transaction;
+   * only once it is committed are the acks, answers and events of those changes let out. With a
+   * store that commits off this thread (writeAsync), changes made while a commit is in flight
+   * wait for the next one, which starts as soon as the one in flight has ended: the loop keeps
+   * working while the disk syncs, and the slower the disk, the more each commit carries.
+   */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.committing) return; // the commit in flight schedules the next when it ends
     const agents = [...this.dirtyAgents].map((id) => this.agents.get(id)).filter((a): a is AgentRecord => !!a);
     const frameworks = [...this.dirtyFrameworks].map((id) => this.frameworks.get(id)).filter((f): f is FrameworkRecord => !!f);
     const tasks: TaskRecord[] = [];
@@ -441,7 +454,8 @@ export class Master {
     this.deletedTasks = new Set();
     const meta = this.dirtyMeta;
     this.dirtyMeta = {};
-    const docs = [...this.dirtyDocs.values()];
+    const docMap = this.dirtyDocs;
+    const docs = [...docMap.values()];
     this.dirtyDocs = new Map();
     const after = this.afterCommit;
     const events = this.pendingEvents;
@@ -452,15 +466,56 @@ export class Master {
     this.afterCommit = [];
     this.pendingEvents = [];
     this.commitWaiters = [];
+    const writes = agents.length || frameworks.length || tasks.length || taskStatus.length || deleteTasks.length || docs.length || Object.keys(meta).length;
+    const batch = { agents, frameworks, tasks, taskStatus, deleteTasks, meta, docs };
+    if (writes && this.store.writeAsync) {
+      this.committing = true;
+      this.committingDocs = docMap;
+      const ended = () => {
+        this.committing = false;
+        this.committingDocs = undefined;
+        if (this.hasUncommitted()) this.scheduleFlush();
+      };
+      this.store.writeAsync(batch).then(
+        () => {
+          ended();
+          this.committed(after, events, waiters);
+        },
+        (err: unknown) => {
+          ended();
+          for (const w of waiters) w.reject(err);
+          this.onFatal(err);
+        },
+      );
+      return;
+    }
     try {
-      if (agents.length || frameworks.length || tasks.length || taskStatus.length || deleteTasks.length || docs.length || Object.keys(meta).length) {
-        this.store.write({ agents, frameworks, tasks, taskStatus, deleteTasks, meta, docs });
-      }
+      if (writes) this.store.write(batch);
     } catch (err) {
       for (const w of waiters) w.reject(err);
       this.onFatal(err);
       return;
     }
+    this.committed(after, events, waiters);
+  }
+
+  /** Anything changed or waiting since the last commit began. */
+  private hasUncommitted(): boolean {
+    return (
+      this.dirtyAgents.size > 0 ||
+      this.dirtyFrameworks.size > 0 ||
+      this.dirtyTasks.size > 0 ||
+      this.deletedTasks.size > 0 ||
+      this.dirtyDocs.size > 0 ||
+      Object.keys(this.dirtyMeta).length > 0 ||
+      this.afterCommit.length > 0 ||
+      this.pendingEvents.length > 0 ||
+      this.commitWaiters.length > 0
+    );
+  }
+
+  /** A commit has ended: let out what waited for it, in order. */
+  private committed(after: AfterCommit[], events: EventInput[], waiters: Array<{ resolve(): void; reject(e: unknown): void }>): void {
     // acks for batched updates leave together, one message per agent
     let batchedAcks: Map<string, Array<{ taskId: string; uuid: string }>> | undefined;
     for (const item of after) {

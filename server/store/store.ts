@@ -76,6 +76,11 @@ export interface Store {
   load(): { agents: AgentRecord[]; frameworks: FrameworkRecord[]; tasks: TaskRecord[] };
   /** Atomically and durably apply one batch of writes. Returns after the commit. */
   write(batch: StoreWrite): void;
+  /**
+   * The same, without making the caller wait: resolves after the commit. Batches commit in the
+   * order given. Records are read (serialized) before it returns. Optional.
+   */
+  writeAsync?(batch: StoreWrite): Promise<void>;
   /** Every document of a collection, in id order. */
   loadDocs<T = unknown>(collection: string): Array<{ id: string; data: T }>;
   getDoc<T = unknown>(collection: string, id: string): T | undefined;

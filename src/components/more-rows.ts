@@ -8,13 +8,13 @@ import '@material/web/button/text-button.js';
  */
 export const ROWS_PER_PAGE = 200;
 
-/** The last row of a table that shows `shown` of `total`: how many, and a button for more. */
-export function moreRows(shown: number, total: number, noun: string, columns: number, onMore: () => void) {
+/** The last row of a table that shows `shown` of `total`: how many, and a button for `step` more. */
+export function moreRows(shown: number, total: number, noun: string, columns: number, step: number, onMore: () => void) {
   if (shown >= total) return nothing;
   return html`<tr class="more">
     <td colspan=${columns}>
       <span class="muted" role="status">Showing ${shown.toLocaleString('en')} of ${total.toLocaleString('en')} ${noun}.</span>
-      <md-text-button @click=${onMore}>Show ${Math.min(ROWS_PER_PAGE, total - shown).toLocaleString('en')} more</md-text-button>
+      <md-text-button @click=${onMore}>Show ${Math.min(step, total - shown).toLocaleString('en')} more</md-text-button>
     </td>
   </tr>`;
 }

@@ -76,8 +76,10 @@ export class YgAgentTable extends LitElement {
   /** True until the first snapshot: shows progress instead of "no agents". */
   @property({ type: Boolean }) loading = false;
 
-  /** Rows rendered (more-rows.ts): the first ROWS_PER_PAGE, more on request. */
-  @state() private shown = ROWS_PER_PAGE;
+  /** Rows rendered at first and added per "Show more" (more-rows.ts). */
+  @property({ type: Number }) pageSize = ROWS_PER_PAGE;
+  /** Pages shown. */
+  @state() private pages = 1;
 
   override render() {
     return html`
@@ -97,8 +99,8 @@ export class YgAgentTable extends LitElement {
           <tbody>
             ${this.agents.length === 0
               ? html`<tr><td colspan="7">${this.#placeholder()}</td></tr>`
-              : repeat(this.agents.slice(0, this.shown), (agent) => agent.id, (agent) => this.#row(agent))}
-            ${moreRows(Math.min(this.shown, this.agents.length), this.agents.length, 'nodes', 7, () => (this.shown += ROWS_PER_PAGE))}
+              : repeat(this.agents.slice(0, this.pages * this.pageSize), (agent) => agent.id, (agent) => this.#row(agent))}
+            ${moreRows(Math.min(this.pages * this.pageSize, this.agents.length), this.agents.length, 'nodes', 7, this.pageSize, () => this.pages++)}
           </tbody>
         </table>
       </div>

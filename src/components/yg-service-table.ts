@@ -156,8 +156,10 @@ export class YgServiceTable extends LitElement {
 
   /** Group ids folded by the user. */
   @state() private collapsed: ReadonlySet<string> = new Set();
-  /** Rows rendered (more-rows.ts): the first ROWS_PER_PAGE, more on request. */
-  @state() private shown = ROWS_PER_PAGE;
+  /** Rows rendered at first and added per "Show more" (more-rows.ts). */
+  @property({ type: Number }) pageSize = ROWS_PER_PAGE;
+  /** Pages shown. */
+  @state() private pages = 1;
 
   readonly #clock = new ClockController(this, 10_000);
   readonly #tree = memoize(serviceTree);
@@ -182,8 +184,8 @@ export class YgServiceTable extends LitElement {
           <tbody>
             ${rows.length === 0
               ? html`<tr><td colspan="7">${this.#placeholder()}</td></tr>`
-              : repeat(visible.slice(0, this.shown), (row) => `${row.kind}:${row.id}`, (row) => (row.kind === 'group' ? this.#group(row) : this.#app(row)))}
-            ${moreRows(Math.min(this.shown, visible.length), visible.length, 'rows', 7, () => (this.shown += ROWS_PER_PAGE))}
+              : repeat(visible.slice(0, this.pages * this.pageSize), (row) => `${row.kind}:${row.id}`, (row) => (row.kind === 'group' ? this.#group(row) : this.#app(row)))}
+            ${moreRows(Math.min(this.pages * this.pageSize, visible.length), visible.length, 'rows', 7, this.pageSize, () => this.pages++)}
           </tbody>
         </table>
       </div>

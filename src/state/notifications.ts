@@ -137,8 +137,11 @@ export class NotificationSetting {
 
   /** Both the opt-in and the permission: what the notifier checks before showing anything. */
   get active(): boolean {
+    // the opt-in first: reading the browser's permission is a round trip to the browser, and the
+    // notifier asks on every change of the cluster
+    if (!this.#enabled.value) return false;
     this.refresh();
-    return this.#enabled.value && this.#permission.value === 'granted';
+    return this.#permission.value === 'granted';
   }
 
   /**

@@ -166,9 +166,11 @@ export class FaultCluster {
     this.dataDir = join(this.dir, 'master');
   }
 
+  /** Heartbeats every 0.5 s, UNREACHABLE after 3 s (a loaded 2-core machine stalls a process for
+   * a second now and then); scenarios pass their own in `masterArgs`, which come last and win. */
   async startMaster(): Promise<YaguraProcess> {
     const args = ['master', '--host', this.masterHost.ip, '--port', '5050', '--data-dir', this.dataDir,
-      '--heartbeat-interval', '0.25', '--max-missed-heartbeats', '4', '--quiet', ...this.masterArgs];
+      '--heartbeat-interval', '0.5', '--max-missed-heartbeats', '6', '--quiet', ...this.masterArgs];
     this.master = new YaguraProcess(args, { netns: this.masterHost.ns });
     await waitHealthy(this.url, this.master, 60_000);
     this.token = readFileSync(join(this.dataDir, 'admin-token'), 'utf8').trim();

@@ -310,7 +310,9 @@ describe('R5: failing and hanging health checks', { skip: netnsUnavailable(), ti
         `RUNNING → kill ${toKill.toFixed(2)} s [bound ${G}–${killMax}]`,
     );
     assert.ok(first.healthy === undefined, 'the grace app was never healthy');
-    assert.ok(toKill >= G, `killed ${toKill} s after RUNNING, inside the grace period of ${G} s`);
+    // RUNNING is when the test saw the event, which a loaded machine delays (1.1 s seen at load 60);
+    // without a grace period the kill would come after M·I = 2 s
+    assert.ok(toKill >= G - 2, `killed ${toKill} s after RUNNING, inside the grace period of ${G} s`);
     assert.ok(toUnhealthy !== undefined && toUnhealthy >= G - EARLY_S, `a failure inside the grace period counted (${toUnhealthy} s after RUNNING)`);
     assert.ok(toKill <= killMax, `killed ${toKill} s after RUNNING, later than ${killMax} s`);
   });

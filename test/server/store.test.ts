@@ -78,6 +78,76 @@ describe('SqliteStore task writes', () => {
     s.close();
   });
 
+  it('writeAsync commits on its own thread, in order, the same as write', async () => {
+    const f = file();
+    let s = new SqliteStore(f);
+    const done: number[] = [];
+    const writes = [
+      s.writeAsync({ tasks: [task('t1'), task('t2', { message: 'queued' })], agents: [{ id: 'a1', hostname: 'h', state: 'ACTIVE', resources: { cpus: 1, mem: 1, disk: 0, ports: [] }, allocated: { cpus: 0, mem: 0, disk: 0, ports: [] }, attributes: {}, isolators: [], version: 'v', registeredAt: 1, lastSeenAt: 1 }] }).then(() => done.push(1)),
+      s.writeAsync({ taskStatus: [task('t1', { state: 'TASK_RUNNING', statusUuid: 'u1' })], docs: [{ collection: 'c', id: 'd1', data: { x: 1 } }], meta: { k: 'v' } }).then(() => done.push(2)),
+      // a status write of a task never written in full: the whole record after all
+      s.writeAsync({ taskStatus: [task('t3', { state: 'TASK_RUNNING' })], docs: [{ collection: 'c', id: 'd1', data: null }], deleteTasks: ['t2'] }).then(() => done.push(3)),
+    ];
+    await Promise.all(writes);
+    assert.deepEqual(done, [1, 2, 3], 'each resolves after its commit, in order');
+    // committed, so the main connection sees it at once
+    assert.equal(s.getDoc('c', 'd1'), undefined);
+    assert.equal(s.getMeta('k'), 'v');
+    s.close();
+    s = new SqliteStore(f);
+    const byId = new Map(s.load().tasks.map((t) => [t.id, t]));
+    assert.deepEqual([...byId.keys()].sort(), ['t1', 't3']);
+    assert.deepEqual(byId.get('t1'), task('t1', { state: 'TASK_RUNNING', statusUuid: 'u1' }));
+    assert.deepEqual(byId.get('t3'), task('t3', { state: 'TASK_RUNNING' }));
+    assert.equal(s.load().agents[0]?.id, 'a1');
+    s.close();
+  });
+
+  it('writeAsync rejects what its thread could not commit', async () => {
+    const s = new SqliteStore(file());
+    // a record JSON cannot hold
+    const bad = task('t1') as TaskRecord & { self?: unknown };
+    bad.self = bad;
+    assert.throws(() => s.write({ tasks: [bad] }), /circular/i);
+    await assert.rejects(s.writeAsync({ tasks: [bad] }), /circular/i);
+    // and what the database refuses (meta values are NOT NULL)
+    await assert.rejects(s.writeAsync({ tasks: [task('t3')], meta: { k: null as unknown as string } }), /NOT NULL/);
+    // the thread is still there for the next one, and the refused batch left nothing behind
+    await s.writeAsync({ tasks: [task('t2')] });
+    assert.equal(s.load().tasks.length, 1);
+    s.close();
+  });
+
+  it('opens a schema 3 database (status beside the record) and keeps its tasks', () => {
+    const f = file();
+    const old = new Database(f);
+    old.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE tokens (hash TEXT PRIMARY KEY, role TEXT NOT NULL, name TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE TABLE agents (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+      CREATE TABLE frameworks (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+      CREATE TABLE tasks (id TEXT PRIMARY KEY, framework_id TEXT NOT NULL, agent_id TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL, status TEXT);
+      CREATE TABLE docs (collection TEXT NOT NULL, id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY (collection, id));
+      INSERT INTO schema_migrations VALUES (1, 0), (2, 0), (3, 0);`);
+    const whole = task('t1', { message: 'staged' });
+    const now = task('t1', { state: 'TASK_RUNNING', statusUuid: 'u9', startedAt: 5 });
+    const plain = task('t2');
+    const ins = old.prepare('INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)');
+    ins.run(whole.id, whole.frameworkId, whole.agentId, now.state, JSON.stringify(whole), JSON.stringify({ state: now.state, statusUuid: 'u9', updatedAt: now.updatedAt, startedAt: 5 }));
+    ins.run(plain.id, plain.frameworkId, plain.agentId, plain.state, JSON.stringify(plain), null);
+    old.close();
+
+    const s = new SqliteStore(f);
+    const byId = new Map(s.load().tasks.map((t) => [t.id, t]));
+    assert.deepEqual(byId.get('t1'), now);
+    assert.deepEqual(byId.get('t2'), plain);
+    const next = task('t2', { state: 'TASK_FAILED', exitCode: 1 });
+    s.write({ taskStatus: [next] });
+    assert.deepEqual(s.load().tasks.find((t) => t.id === 't2'), next);
+    assert.equal(s.integrityCheck(), 'ok');
+    s.close();
+  });
+
   it('opens a schema 2 database and keeps its tasks', () => {
     const f = file();
     const old = new Database(f);

@@ -112,6 +112,29 @@ describe('dashboard stream', () => {
     assert.equal(healthy.closeCode, undefined, 'the healthy client stays connected');
   });
 
+  it('lets a snapshot bigger than the bound drain while events keep coming', async () => {
+    // ~12 MB of agents: more than the bound (256 KB) and than the loopback buffers take at once
+    const big = 'y'.repeat(20_000);
+    for (let i = 0; i < 600; i++) m.master.registerAgent(fakeAgentConnection(), registerMessage(`big-${i}`, { attributes: { filler: big } }));
+    await m.master.commit();
+    const c = client();
+    await c.opened();
+    c.ws.pause(); // a browser busy parsing: nothing is read for a while
+    c.send({ type: 'hello', token: m.adminToken });
+    await waitFor(() => m.hub.size > 0 && c.ws.bufferedAmount === 0, 5000, 'the hello to go out');
+    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 5; i++) {
+      m.master.registerAgent(fakeAgentConnection(), registerMessage(`during-snapshot-${i}`));
+      await m.master.commit();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    c.ws.resume();
+    const snap = await c.until(snapshotOf, 30_000);
+    assert.ok(snap.agents.length >= 600);
+    await c.until((msgs) => eventsOf(msgs).some((e) => e.kind === 'agent' && e.op === 'put' && e.data.hostname === 'during-snapshot-4'), 30_000);
+    assert.equal(c.closeCode, undefined, 'not cut off for its own snapshot');
+  });
+
   it('refuses a missing or wrong token with 4401', async () => {
     const none = client();
     await none.opened();

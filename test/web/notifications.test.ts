@@ -132,6 +132,18 @@ describe('notifications: opt-in and permission', () => {
     expect(storage.getItem(NOTIFICATIONS_KEY)).to.equal(null);
   });
 
+  it('does not ask the browser for its permission while not opted in (the notifier checks on every change)', () => {
+    let reads = 0;
+    const api = { requestPermission: async () => 'granted' as NotificationPermission, get permission(): NotificationPermission {
+      reads++;
+      return 'granted';
+    } };
+    const setting = new NotificationSetting({ storage: memoryStorage(), api });
+    reads = 0;
+    for (let i = 0; i < 10; i++) expect(setting.active).to.equal(false);
+    expect(reads).to.equal(0);
+  });
+
   it('changes nothing when the permission is refused', async () => {
     const storage = memoryStorage();
     storage.setItem('yagura.theme', 'dark');

@@ -92,18 +92,20 @@ describe('yg-agent-table', () => {
   });
 
   it('renders a long list a page at a time, with how many are shown and a button for more', async () => {
-    const many = Array.from({ length: ROWS_PER_PAGE * 2 + 5 }, (_, i) => mockAgent({ id: `n${i}`, hostname: `node-${String(i).padStart(4, '0')}` }));
-    const el = await fixture<YgAgentTable>(html`<yg-agent-table .agents=${many}></yg-agent-table>`);
-    expect(rows(el)).to.have.length(ROWS_PER_PAGE);
+    expect(ROWS_PER_PAGE).to.equal(200, 'the default page');
+    const many = Array.from({ length: 12 }, (_, i) => mockAgent({ id: `n${i}`, hostname: `node-${String(i).padStart(2, '0')}` }));
+    const el = await fixture<YgAgentTable>(html`<yg-agent-table .agents=${many} .pageSize=${5}></yg-agent-table>`);
+    expect(rows(el)).to.have.length(5);
     const more = el.shadowRoot!.querySelector('tr.more')!;
-    expect(more.textContent!.replace(/\s+/g, ' ')).to.contain(`Showing ${ROWS_PER_PAGE} of ${many.length} nodes.`);
+    expect(more.textContent!.replace(/\s+/g, ' ')).to.contain('Showing 5 of 12 nodes.');
     await expect(el).to.be.accessible();
     more.querySelector<HTMLElement>('md-text-button')!.click();
     await el.updateComplete;
-    expect(rows(el)).to.have.length(ROWS_PER_PAGE * 2);
+    expect(rows(el)).to.have.length(10);
+    expect(el.shadowRoot!.querySelector('tr.more md-text-button')!.textContent!.trim()).to.equal('Show 2 more');
     el.shadowRoot!.querySelector<HTMLElement>('tr.more md-text-button')!.click();
     await el.updateComplete;
-    expect(rows(el)).to.have.length(many.length);
+    expect(rows(el).map((r) => r.dataset.agent)).to.deep.equal(many.map((a) => a.id));
     expect(el.shadowRoot!.querySelector('tr.more')).to.equal(null);
   });
 });
