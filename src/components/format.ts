@@ -49,6 +49,8 @@ export function formatCpuCount(cpus: number): string {
 let dateTimeFormat: Intl.DateTimeFormat | undefined;
 
 export function formatDateTime(at: number): string {
+  // Intl throws on an invalid time where toLocaleString said "Invalid Date": keep saying that
+  if (!Number.isFinite(at)) return new Date(at).toLocaleString();
   dateTimeFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
   return dateTimeFormat.format(at);
 }
