@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from '../server/app.js';
 import { Agent } from '../server/agent/agent.js';
 import type { Offer, SchedulerConnection, TaskStatus } from '../server/master/types.js';
-import type { BenchResult } from './allocator.bench.js';
+import { ratioAtMost, type BenchResult } from './table.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 1000);
 const COMMAND = 'sleep 600';
@@ -62,7 +62,8 @@ async function yaguraLaunch(n: number): Promise<number> {
     logger: () => {},
   });
   await agent.start();
-  let running = 0;
+  // distinct tasks: the master resends unacknowledged updates (every 10 s), and this scheduler never acknowledges
+  const running = new Set<string>();
   let done: () => void = () => {};
   const allRunning = new Promise<void>((r) => (done = r));
   let offers: Offer[] = [];
@@ -77,7 +78,7 @@ async function yaguraLaunch(n: number): Promise<number> {
       offers = offers.filter((o) => o.id !== id);
     },
     update(s: TaskStatus) {
-      if (s.state === 'TASK_RUNNING' && ++running === n) done();
+      if (s.state === 'TASK_RUNNING' && running.add(s.taskId).size === n) done();
       if (s.state === 'TASK_FAILED' || s.state === 'TASK_ERROR') throw new Error(`${s.taskId}: ${s.message}`);
     },
     failure() {},
@@ -114,7 +115,8 @@ export async function runLaunchBench(): Promise<BenchResult[]> {
   const baseline = await rawSpawn(TASKS);
   const mine = await yaguraLaunch(TASKS);
   const round = (x: number) => Math.round(x * 10) / 10;
-  return [{ name: `${TASKS} sleep tasks to TASK_RUNNING (vs raw spawn)`, value: round(mine), unit: 'ms', baseline: round(baseline), ratio: Math.round((mine / baseline) * 100) / 100 }];
+  // issue #8: ≤ 1.3× the raw spawn loop
+  return [{ name: `${TASKS} sleep tasks to TASK_RUNNING (vs raw spawn)`, value: round(mine), unit: 'ms', baseline: round(baseline), ratio: Math.round((mine / baseline) * 100) / 100, target: [ratioAtMost(1.3)] }];
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -24,7 +24,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 export async function runMarathonBench(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'yagura-bench-v2-'));
-  const app = await build({ dataDir: dir, port: 0, master: { allocationIntervalMs: 200 }, servicesTickMs: 200 });
+  // the in-process agents below never heartbeat: without a long interval the master marks them
+  // UNREACHABLE (and their tasks with them) whenever placing takes longer than a few intervals
+  const app = await build({ dataDir: dir, port: 0, master: { allocationIntervalMs: 200, heartbeatIntervalMs: 3_600_000 }, servicesTickMs: 200 });
   const { master, services } = app;
   try {
     const perAgent = Math.ceil((APPS * PER_APP) / AGENTS) + 1;

@@ -42,8 +42,8 @@ const BASELINE_RUNS = 5;
 /** A deploy script's POSTs, several at a time (one at a time, each waits for a turn of the loop). */
 const POSTS_IN_FLIGHT = 16;
 const SNAPSHOT_RUNS = 5;
-const RESOURCES = { cpus: 16, mem: 65_536, disk: 512_000, ports: [[31000, 32000]] as Array<[number, number]> };
-const LAYOUT = { regions: 4, zones: 12, racks: 250 };
+export const RESOURCES = { cpus: 16, mem: 65_536, disk: 512_000, ports: [[31000, 32000]] as Array<[number, number]> };
+export const LAYOUT = { regions: 4, zones: 12, racks: 250 };
 
 export interface AppShape {
   json: Record<string, unknown>;
@@ -103,7 +103,8 @@ function procStatusMiB(field: 'VmRSS' | 'VmHWM'): number {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 }
 
-class SimProcess {
+/** Simulated agents in a child process (bench/sim-worker.ts), steered over IPC. */
+export class SimProcess {
   readonly child: ChildProcess;
   private waiting = new Map<string, Array<(msg: Record<string, unknown>) => void>>();
 

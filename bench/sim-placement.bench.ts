@@ -4,7 +4,7 @@
 //   npx tsx bench/sim-placement.bench.ts
 
 import { pathToFileURL } from 'node:url';
-import type { BenchResult } from './allocator.bench.js';
+import { atLeast, ratioAtLeast, type BenchResult } from './table.js';
 import { APPS, AGENTS, scaleRun } from './scale-harness.js';
 
 export async function runSimPlacementBench(): Promise<BenchResult[]> {
@@ -23,6 +23,8 @@ export async function runSimPlacementBench(): Promise<BenchResult[]> {
       unit: 'placements/s',
       baseline,
       ratio: Math.round((value / baseline) * 1000) / 1000,
+      // issue #8, row 1: ≥ 5,000/s and ≥ 0.25× the placement loop alone
+      target: [atLeast(5000), ratioAtLeast(0.25)],
     },
   ];
 }

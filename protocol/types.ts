@@ -299,13 +299,94 @@ export interface ClusterSnapshot {
 }
 
 /** Client to server. The first message must be `hello` (unless auth came in Sec-WebSocket-Protocol). */
+/**
+ * A task as the dashboard stream carries it: what lists, counts, filters and alerts read. The
+ * rest of a task (command, environment, labels, ports, disk) never changes while it lives and is
+ * most of its bytes; the task page reads it once with GET /api/v1/tasks/{id}.
+ */
+export interface TaskSummary {
+  id: string;
+  name: string;
+  frameworkId: string;
+  agentId: string;
+  state: TaskState;
+  cpus: number;
+  mem: number;
+  /** The service (Marathon app id) it is an instance of: its YAGURA_APP_ID label. */
+  service?: string;
+  reason?: StatusReason;
+  message?: string;
+  exitCode?: number;
+  healthy?: boolean;
+  createdAt: number;
+  updatedAt: number;
+  startedAt?: number;
+  endedAt?: number;
+}
+
+/** The fields of TaskSummary that a change of a living task can touch (TaskView's names too). */
+export const TASK_SUMMARY_CHANGES = ['state', 'reason', 'message', 'exitCode', 'healthy', 'updatedAt', 'startedAt', 'endedAt'] as const;
+
+/** A task's summary; `service` is its YAGURA_APP_ID label (the services framework's). */
+export function taskSummary(t: TaskView): TaskSummary {
+  const s: TaskSummary = {
+    id: t.id,
+    name: t.name,
+    frameworkId: t.frameworkId,
+    agentId: t.agentId,
+    state: t.state,
+    cpus: t.resources.cpus,
+    mem: t.resources.mem,
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+  };
+  const service = t.labels.YAGURA_APP_ID;
+  if (service) s.service = service;
+  if (t.reason !== undefined) s.reason = t.reason;
+  if (t.message !== undefined) s.message = t.message;
+  if (t.exitCode !== undefined) s.exitCode = t.exitCode;
+  if (t.healthy !== undefined) s.healthy = t.healthy;
+  if (t.startedAt !== undefined) s.startedAt = t.startedAt;
+  if (t.endedAt !== undefined) s.endedAt = t.endedAt;
+  return s;
+}
+
+/** A ClusterEvent as the dashboard stream carries it: tasks as summaries; `at` only in the verbose encoding. */
+export type StreamEvent =
+  | OptionalAt<Exclude<ClusterEvent, { kind: 'task' }>>
+  | { seq: number; at?: number; kind: 'task'; op: 'put'; id: string; data: TaskSummary }
+  | { seq: number; at?: number; kind: 'task'; op: 'patch'; id: string; data: Partial<TaskSummary> }
+  | { seq: number; at?: number; kind: 'task'; op: 'delete'; id: string };
+
+type OptionalAt<E> = E extends unknown ? Omit<E, 'at'> & { at?: number } : never;
+
+/** The dashboard's snapshot: the cluster with tasks as summaries. */
+export interface StreamSnapshot extends Omit<ClusterSnapshot, 'tasks'> {
+  tasks: TaskSummary[];
+}
+
+/**
+ * The compact encoding of a batch of events, asked for with `compact: true` in hello (the
+ * dashboard does): a JSON array `[seq, event, event, …]` where `seq` is the first event's
+ * sequence number and event i has `seq + i` (a batch never has gaps). Each event is
+ * `[code, id]` (delete) or `[code, id, data]` (put, patch); the code is the kind's letter
+ * (COMPACT_KINDS) and the operation's sign: `+` put, `~` patch, `-` delete — e.g.
+ * `[812,["t~","web.1",{"state":"TASK_RUNNING","updatedAt":1700000000000}]]`. The epoch is that
+ * of the snapshot or resume that began the connection. Other messages are the objects below.
+ */
+export type CompactEvents = [number, ...Array<[string, string] | [string, string, unknown]>];
+
+export const COMPACT_KINDS: Record<EntityKind, string> = { agent: 'a', task: 't', framework: 'f', service: 's', deployment: 'd', job: 'j', jobRun: 'r' };
+export const COMPACT_OPS: Record<'put' | 'patch' | 'delete', string> = { put: '+', patch: '~', delete: '-' };
+
 export type StreamClientMessage =
-  | { type: 'hello'; token?: string; epoch?: string; seq?: number }
+  /** `compact`: events come as CompactEvents arrays instead of `events` objects. */
+  | { type: 'hello'; token?: string; epoch?: string; seq?: number; compact?: boolean }
   | { type: 'ping' };
 
 export type StreamServerMessage =
-  | ({ type: 'snapshot' } & ClusterSnapshot)
-  | { type: 'events'; epoch: string; events: ClusterEvent[] }
+  | ({ type: 'snapshot' } & StreamSnapshot)
+  | { type: 'events'; epoch: string; events: StreamEvent[] }
   | { type: 'heartbeat'; epoch: string; seq: number; at: number }
   | { type: 'error'; message: string };
 
@@ -400,6 +481,9 @@ export interface FileEntry {
   isDir: boolean;
 }
 
+/** The most status updates in one `updates` message, and acks in one `acks` message. */
+export const MAX_BATCH = 1000;
+
 export type AgentToMaster =
   | {
       type: 'register';
@@ -415,6 +499,11 @@ export type AgentToMaster =
     }
   | { type: 'heartbeat' }
   | { type: 'status'; update: StatusUpdate }
+  /**
+   * Several updates in one message (at most MAX_BATCH), in the order they were made; sent only
+   * to a master whose `registered` said `batches: true`. Answered with `acks`.
+   */
+  | { type: 'updates'; updates: StatusUpdate[] }
   | { type: 'files.reply'; reqId: string; ok: true; entries?: FileEntry[]; data?: string; offset?: number; size?: number; eof?: boolean }
   | { type: 'files.reply'; reqId: string; ok: false; status: 400 | 404; message: string }
   /** Tail output; data is UTF-8 text (possibly a partial line). */
@@ -422,11 +511,15 @@ export type AgentToMaster =
   | { type: 'files.end'; streamId: string; message?: string };
 
 export type MasterToAgent =
-  | { type: 'registered'; agentId: string; heartbeatIntervalMs: number }
-  | { type: 'refused'; message: string }
+  /** `batches`: this master takes `updates` (many status updates in one message) and answers them with `acks`. */
+  | { type: 'registered'; agentId: string; heartbeatIntervalMs: number; batches?: boolean }
+  /** `gone`: the agent was marked GONE; it must kill its tasks and not come back under its id. */
+  | { type: 'refused'; message: string; gone?: boolean }
   | { type: 'launch'; task: LaunchSpec }
   | { type: 'kill'; taskId: string; gracePeriodMs?: number }
   | { type: 'ack'; taskId: string; uuid: string }
+  /** Acknowledges updates that came in `updates` messages: many at once (at most MAX_BATCH). */
+  | { type: 'acks'; acks: Array<{ taskId: string; uuid: string }> }
   /**
    * Read the task's sandbox. `path` is relative to the sandbox root ("" or "/" is the root).
    * read: `data` is base64 of at most `length` bytes from `offset`; a negative offset reads from the end.

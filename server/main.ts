@@ -5,7 +5,7 @@ import { hostname as osHostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chmodSync, statSync } from 'node:fs';
 import { build, VERSION } from './app.js';
-import { Agent } from './agent/agent.js';
+import { Agent, GONE_EXIT_CODE } from './agent/agent.js';
 import { parseResources } from './core/resources.js';
 import { formatHelp, parseArgs, parseAttributes, UsageError, type CommandSpec, type Parsed } from './cli/args.js';
 import { CliError, CLIENT_OPTIONS, makeClient } from './cli/client.js';
@@ -34,6 +34,7 @@ const MASTER_OPTIONS: CommandSpec['options'] = {
   'allowed-origin': { type: 'string', help: 'extra browser origin allowed to use the API (repeatable)', multiple: true },
   'heartbeat-interval': { type: 'number', help: 'agent heartbeat interval, seconds', default: 5 },
   'max-missed-heartbeats': { type: 'number', help: 'missed heartbeats before an agent is UNREACHABLE', default: 3 },
+  'agent-gone-after': { type: 'number', help: 'seconds an agent may stay UNREACHABLE before it is marked GONE (its tasks TASK_GONE, refused if it returns); 0 = never', default: 86400 },
   'offer-timeout': { type: 'number', help: 'seconds before an unused offer is rescinded', default: 60 },
   'job-history': { type: 'number', help: 'finished runs kept per job (with their output tails)', default: 50 },
   quiet: { type: 'boolean', help: 'log warnings and errors only' },
@@ -117,6 +118,7 @@ async function startMaster(p: Parsed, log: Logger) {
   for (const name of ['heartbeat-interval', 'offer-timeout'] as const) {
     if (!(Number(o[name]) > 0)) throw new UsageError(`--${name} must be a number of seconds above 0`);
   }
+  if (!(Number(o['agent-gone-after']) >= 0)) throw new UsageError('--agent-gone-after must be a number of seconds, 0 or more (0 = never)');
   const app = await build({
     dataDir: resolve(String(o['data-dir'])),
     host: String(o.host),
@@ -128,6 +130,7 @@ async function startMaster(p: Parsed, log: Logger) {
     master: {
       heartbeatIntervalMs: Number(o['heartbeat-interval']) * 1000,
       maxMissedHeartbeats: Number(o['max-missed-heartbeats']),
+      agentGoneAfterMs: Number(o['agent-gone-after']) * 1000,
       offerTimeoutMs: Number(o['offer-timeout']) * 1000,
     },
     log,
@@ -193,6 +196,8 @@ async function runAgent(p: Parsed): Promise<void> {
   const secret = (o.secret as string | undefined) ?? process.env.YAGURA_AGENT_SECRET;
   if (!secret) throw new UsageError('--secret (or YAGURA_AGENT_SECRET) is required: the content of the master\'s <data-dir>/agent-secret');
   const agent = agentFromOptions(o, String(o.master), secret, resolve(String(o['work-dir'])), log);
+  // refused as GONE: its tasks are killed and it stopped; a supervisor should not restart it as is
+  agent.once('gone', () => process.exit(GONE_EXIT_CODE));
   await agent.start();
   log('info', `agent on ${String(o.hostname ?? osHostname())} dialing ${String(o.master)}`);
   onStop(() => (o['kill-tasks-on-exit'] ? agent.shutdown() : agent.stop()));

@@ -8,7 +8,6 @@ import { EventEmitter } from 'node:events';
 import { promises as fsp, constants as fsConstants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
 import type {
   AgentTaskReport,
@@ -21,13 +20,14 @@ import type {
   StatusUpdate,
   TaskState,
 } from '../../protocol/types.js';
-import { CLOSE, isTerminal } from '../../protocol/types.js';
+import { CLOSE, MAX_BATCH, isTerminal } from '../../protocol/types.js';
 import {
   type AgentMeta,
   type ExitRecord,
   type Layout,
   type PendingUpdate,
   type TaskCheckpoint,
+  CheckpointStore,
   isSafeTaskId,
   layoutOf,
   readExitFile,
@@ -36,14 +36,14 @@ import {
   taskMetaDir,
   writeJsonAtomic,
 } from './checkpoint.js';
-import { abandonWrapper, buildTaskEnv, expandPorts, releaseWrapper, spawnWrapper } from './executor.js';
+import { Launcher, type Wrapper, buildTaskEnv, expandPorts } from './executor.js';
 import { FetchCache, extractArchives, fetchUris, originOf } from './fetcher.js';
 import { FilesError, Tail, browse, downloadFile, readFileRange } from './files.js';
 import { collectSandboxes } from './gc.js';
 import { type HealthCheckResult, HealthMonitor } from './health.js';
 import { type UserInfo, agentVersion, detectResources, findProgram, isRoot, lookupUser } from './host.js';
 import { Isolation, TaskCgroups } from './isolators.js';
-import { groupMembers, groupRss, isSameProcessAlive, processStartTime, readStat, signalGroup, signalName } from './proc.js';
+import { groupMembers, groupRss, isSameProcessAlive, readStat, signalGroup, signalName } from './proc.js';
 
 export type AgentLogger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -97,6 +97,8 @@ const DEFAULT_GRACE_MS = 3000;
 const REGISTER_TIMEOUT_MS = 30_000;
 const TAIL_CONGESTED_BYTES = 4 * MiB;
 export const AUTH_FAILURE_EXIT_CODE = 78;
+/** `yagura agent` exits with this once the master refused it as GONE (EX_NOPERM). */
+export const GONE_EXIT_CODE = 77;
 
 interface WrapperExit {
   code: number | null;
@@ -109,16 +111,17 @@ type Phase = 'preparing' | 'running' | 'finishing' | 'terminal';
 
 class TaskRun {
   phase: Phase = 'preparing';
-  child: ChildProcess | undefined;
+  child: Wrapper | undefined;
+  /** The launcher went away while the wrapper lived: its exit is learned from /proc, as for a recovered task. */
+  watchByProc = false;
   cgroups: TaskCgroups | null = null;
   /** Set when the memory limit was hit; the task then fails with REASON_CONTAINER_LIMITATION_MEMORY. */
   limitation: { usedBytes: number } | undefined;
   peakRss = 0;
   killTimer: NodeJS.Timeout | undefined;
-  saving: Promise<void> = Promise.resolve();
-  /** A checkpoint write that is queued but has not started: later saves join it. */
-  queuedSave: Promise<void> | undefined;
   lastSent = new Map<string, number>();
+  /** Updates made but not yet on disk: never sent, not even by a resend, until they are. */
+  unsaved = new Set<string>();
   /** Set when the wrapper was spawned but could not be started properly. */
   launchError: string | undefined;
   health: HealthMonitor | undefined;
@@ -182,6 +185,8 @@ export function parseMasterMessage(raw: string): MasterToAgent | null {
       return str('taskId') && optNum(m.gracePeriodMs) ? (m as MasterToAgent) : null;
     case 'ack':
       return str('taskId') && str('uuid') ? (m as MasterToAgent) : null;
+    case 'acks':
+      return Array.isArray(m.acks) && m.acks.every((a) => isObj(a) && typeof a.taskId === 'string' && typeof a.uuid === 'string') ? (m as MasterToAgent) : null;
     case 'files.request':
       return str('reqId') && ['browse', 'read', 'download'].includes(m.op as string) && str('taskId') && str('path') && optNum(m.offset) && optNum(m.length)
         ? (m as MasterToAgent)
@@ -328,10 +333,16 @@ export class Agent extends EventEmitter {
 
   private ws: WebSocket | undefined;
   private registered = false;
+  /** The master's `registered` said it takes `updates` batches (and answers with `acks`). */
+  private batches = false;
+  /** Status updates of this turn, for one `updates` message. */
+  private outbox: StatusUpdate[] = [];
   private started = false;
   private stopped = false;
   /** shutdown() is killing the tasks: new launches are dropped instead of started. */
   private shuttingDown = false;
+  /** The master refused this agent as GONE: it kills its tasks and does not dial again. */
+  private gone = false;
   private attempt = 0;
   private lastPong = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -342,6 +353,10 @@ export class Agent extends EventEmitter {
   private gcTimer: NodeJS.Timeout | undefined;
   private readonly tails = new Map<string, Tail>();
   private fetchCache: FetchCache | undefined;
+  /** Checkpoints with group commit (see CheckpointStore). */
+  private readonly store: CheckpointStore;
+  /** The helper process that forks the task wrappers (see executor.ts). */
+  private readonly launcher: Launcher;
 
   constructor(opts: AgentOptions) {
     super();
@@ -350,6 +365,8 @@ export class Agent extends EventEmitter {
     this.log = opts.logger ?? defaultLogger;
     this.hostname = opts.hostname ?? os.hostname();
     this.wsUrl = masterWsUrl(opts.masterUrl);
+    this.store = new CheckpointStore(this.l, this.log);
+    this.launcher = new Launcher(this.log);
   }
 
   get agentId(): string | undefined {
@@ -417,6 +434,9 @@ export class Agent extends EventEmitter {
     });
     this._isolators = this.isolation.isolators;
     this.log('info', `isolation: ${this._isolators.join(', ')}`);
+    // a started agent launches at once: the launcher is up (or, failing that, starts again on first use)
+    const launcherUp = await Promise.race([this.launcher.warmUp(), new Promise<false>((r) => setTimeout(r, 10_000, false).unref())]);
+    if (!launcherUp) this.log('warn', 'the task launcher did not come up; it is started again for the first launch');
 
     await this.recover();
     await this.collectGarbage().catch((err: Error) => this.log('warn', `sandbox gc: ${err.message}`));
@@ -440,12 +460,11 @@ export class Agent extends EventEmitter {
       clearTimeout(task.killTimer);
       task.health?.stop();
       task.abort.abort();
-      if (task.child) {
-        // A wrapper still waiting for its go-ahead would wait forever on a pipe this process keeps open.
-        if (!task.cp.released) abandonWrapper(task.child);
-        task.child.unref();
-      }
+      // A wrapper still waiting for its go-ahead exits without running anything.
+      if (task.child && !task.cp.released) task.child.abandon();
     }
+    // Its exit closes every wrapper's fd 3 as the agent's own exit would; released tasks go on.
+    this.launcher.close();
     const ws = this.ws;
     this.ws = undefined;
     this.registered = false;
@@ -463,7 +482,7 @@ export class Agent extends EventEmitter {
         else ws.close(1001, 'agent stopping');
       });
     }
-    await Promise.all([...this.tasks.values()].map((t) => t.saving));
+    await this.store.close();
   }
 
   /** Kills every task, reports them, then stops. */
@@ -489,6 +508,9 @@ export class Agent extends EventEmitter {
 
   /** Runs the sandbox GC now; returns the ids whose sandboxes were removed. */
   async collectGarbage(now = Date.now()): Promise<string[]> {
+    // Records of finished tasks leave the checkpoint journal before their directories can go,
+    // so that recovery never brings a collected task back.
+    await this.store.compact();
     const { removed } = await collectSandboxes(this.l, {
       maxAgeMs: this.opts.sandboxMaxAgeMs ?? 7 * DAY,
       maxDiskBytes: this.opts.sandboxMaxDiskBytes ?? 2 * 1024 * MiB,
@@ -594,7 +616,7 @@ export class Agent extends EventEmitter {
     for (const tail of this.tails.values()) tail.close();
     this.tails.clear();
     if (wasRegistered) this.emit('disconnected');
-    if (this.stopped) return;
+    if (this.stopped || this.gone) return;
     const delay = Math.min(this.opts.reconnectMaxMs ?? 10_000, (this.opts.reconnectMinMs ?? 500) * 2 ** Math.min(this.attempt, 20));
     this.attempt++;
     if (authFailedStatus !== undefined) {
@@ -626,6 +648,28 @@ export class Agent extends EventEmitter {
     return this.registered ? this.sendRaw(msg) : false;
   }
 
+  /**
+   * A status update: to a master that takes batches, the updates of one turn of the loop leave
+   * together in one `updates` message (in the order they were made); else each on its own.
+   */
+  private sendStatus(update: StatusUpdate): boolean {
+    if (!this.registered) return false;
+    if (!this.batches) return this.send({ type: 'status', update });
+    if (this.outbox.length === 0) setImmediate(() => this.flushOutbox());
+    this.outbox.push(update);
+    return true;
+  }
+
+  private flushOutbox(): void {
+    const updates = this.outbox;
+    this.outbox = [];
+    if (!this.batches) {
+      for (const update of updates) this.send({ type: 'status', update });
+      return;
+    }
+    for (let i = 0; i < updates.length; i += MAX_BATCH) this.send({ type: 'updates', updates: updates.slice(i, i + MAX_BATCH) });
+  }
+
   private onMessage(raw: string): void {
     const msg = parseMasterMessage(raw);
     if (!msg) {
@@ -639,11 +683,13 @@ export class Agent extends EventEmitter {
     const fail = (what: string) => (err: Error) => this.log('error', `${what}: ${err.message}`);
     switch (msg.type) {
       case 'registered':
+        this.batches = msg.batches === true;
         void this.onRegistered(msg.agentId, msg.heartbeatIntervalMs).catch(fail('registration'));
         break;
       case 'refused':
         this.log('error', `master refused the registration: ${msg.message}`);
         this.ws?.close(1000, 'refused');
+        if (msg.gone) void this.onGone().catch(fail('stopping the gone agent'));
         break;
       case 'launch':
         void this.launch(msg.task as unknown as Record<string, unknown>).catch(fail('launch'));
@@ -653,6 +699,9 @@ export class Agent extends EventEmitter {
         break;
       case 'ack':
         void this.ack(msg.taskId, msg.uuid).catch(fail(`ack ${msg.taskId}`));
+        break;
+      case 'acks':
+        for (const a of msg.acks) void this.ack(a.taskId, a.uuid).catch(fail(`ack ${a.taskId}`));
         break;
       case 'files.request':
         void this.filesRequest(msg).catch(fail('files request'));
@@ -702,6 +751,20 @@ export class Agent extends EventEmitter {
     this.emit('registered', agentId);
   }
 
+  /**
+   * The master marked this agent GONE and told the frameworks its tasks are gone (TASK_GONE):
+   * they have been replaced elsewhere, so none may keep running here. Kill them all and stop for
+   * good under this id (started again on the same work directory, it is refused and stops again).
+   */
+  private async onGone(): Promise<void> {
+    if (this.gone) return;
+    this.gone = true;
+    clearTimeout(this.reconnectTimer);
+    this.log('error', 'the master marked this agent gone: killing its tasks and stopping; start it with a fresh work directory to join as a new agent');
+    await this.shutdown();
+    this.emit('gone');
+  }
+
   /** Sends unacknowledged updates last sent more than `olderThanMs` ago, in the order they were made. */
   private resendPending(olderThanMs: number): void {
     const now = Date.now();
@@ -709,6 +772,7 @@ export class Agent extends EventEmitter {
     for (const t of this.tasks.values()) for (const p of t.cp.pending) all.push([t, p]);
     all.sort((a, b) => a[1].seq - b[1].seq);
     for (const [t, p] of all) {
+      if (t.unsaved.has(p.update.uuid)) continue;
       if (olderThanMs > 0 && now - (t.lastSent.get(p.update.uuid) ?? 0) < olderThanMs) continue;
       this.sendUpdate(t, p);
     }
@@ -716,7 +780,7 @@ export class Agent extends EventEmitter {
 
   private sendUpdate(task: TaskRun, p: PendingUpdate): void {
     const update: StatusUpdate = { ...p.update, agentId: this._agentId ?? p.update.agentId };
-    if (this.send({ type: 'status', update })) task.lastSent.set(update.uuid, Date.now());
+    if (this.sendStatus(update)) task.lastSent.set(update.uuid, Date.now());
   }
 
   /** An update about a task the agent keeps no record of; sent once, never checkpointed. */
@@ -731,7 +795,7 @@ export class Agent extends EventEmitter {
       message,
       timestamp: Date.now(),
     };
-    this.send({ type: 'status', update });
+    this.sendStatus(update);
     this.emit('status', update);
   }
 
@@ -739,20 +803,13 @@ export class Agent extends EventEmitter {
   // status updates and checkpoints
 
   /**
-   * Checkpoint the task. Writes are serialized per task, and saves asked for while one is
-   * waiting join it: the queued write takes the state as it is when it starts, so a burst of
-   * changes (launch, STARTING, RUNNING, acks) costs one fsync per write in flight, not one each.
+   * Checkpoint the task. Group commit (CheckpointStore): every save asked for while the previous
+   * write is on its way to disk goes into the next one, across all tasks: one append and one
+   * fdatasync of the journal per batch, however many tasks it covers. Not `durable`: written
+   * soon, not fsynced (an acknowledgement: losing it only means a resend).
    */
-  private save(task: TaskRun): Promise<void> {
-    if (task.queuedSave) return task.queuedSave;
-    const file = path.join(task.meta, 'task.json');
-    const run = task.saving.then(() => {
-      task.queuedSave = undefined;
-      return writeJsonAtomic(file, task.cp);
-    });
-    task.saving = run.catch((err: Error) => this.log('error', `checkpoint of ${task.id}: ${err.message}`));
-    task.queuedSave = task.saving;
-    return task.saving;
+  private save(task: TaskRun, durable = true, view = true): Promise<void> {
+    return this.store.save(task.id, task.cp, durable, view);
   }
 
   /** Checkpoints the update, then sends it; it is resent until acknowledged. */
@@ -785,7 +842,11 @@ export class Agent extends EventEmitter {
       clearTimeout(task.killTimer);
       task.health?.stop();
     }
-    await this.save(task);
+    task.unsaved.add(update.uuid);
+    // TASK_STARTING (with the pid) is followed at once by TASK_RUNNING or the task's end, whose
+    // save rewrites task.json: until then the journal alone holds it.
+    await this.save(task, true, state !== 'TASK_STARTING');
+    task.unsaved.delete(update.uuid);
     if (this.stopped) return;
     this.sendUpdate(task, pending);
     this.emit('status', update);
@@ -805,7 +866,9 @@ export class Agent extends EventEmitter {
       task.cp.done = true;
       this.tasks.delete(taskId);
     }
-    await this.save(task);
+    // Not fsynced unless the task is done: should the machine lose it, the update is just resent
+    // and acknowledged again. A done task is forgotten (and its id may be launched again), so that is.
+    await this.save(task, task.cp.done);
   }
 
   // -------------------------------------------------------------------------
@@ -845,14 +908,11 @@ export class Agent extends EventEmitter {
     const task = new TaskRun(spec.taskId, cp, meta, sandbox, false);
     this.tasks.set(task.id, task);
     try {
-      // A finished run of the same id: its leftovers must not mix with the new run.
-      await fsp.rm(meta, { recursive: true, force: true });
-      await fsp.rm(sandbox, { recursive: true, force: true });
       await this.runLaunch(task);
     } catch (err) {
       this.log('error', `launch of ${task.id} failed: ${(err as Error).stack ?? err}`);
-      if (task.child?.pid && task.phase !== 'terminal') {
-        abandonWrapper(task.child);
+      if (task.child && task.phase !== 'terminal') {
+        task.child.abandon();
         signalGroup(task.child.pid, 'SIGKILL');
       }
       await task.cgroups?.destroy().catch(() => undefined);
@@ -860,6 +920,12 @@ export class Agent extends EventEmitter {
     }
   }
 
+  /**
+   * Makes the task's meta directory, fetches (if it has URIs) into a sandbox the agent makes,
+   * then has the launcher make the sandbox (if not made yet) and the cgroups, fork the wrapper
+   * and put it into its cgroups; checkpoints the pid with TASK_STARTING, and only then lets the
+   * wrapper run the command and reports TASK_RUNNING.
+   */
   private async runLaunch(task: TaskRun): Promise<void> {
     const spec = task.cp.spec;
     let user: UserInfo | null;
@@ -871,42 +937,48 @@ export class Agent extends EventEmitter {
       return;
     }
     task.cp.user = user;
-    await fsp.mkdir(task.meta, { mode: 0o700 });
-    if (user) {
-      // The wrapper (task user) writes its exit file here; sticky, so it cannot replace the agent's task.json.
-      await fsp.chown(task.meta, process.getuid!(), user.gid);
-      await fsp.chmod(task.meta, 0o1770);
-    }
-    await this.save(task);
-    await fsp.mkdir(task.sandbox, { mode: 0o700 });
-
-    const fetchOpts = {
-      sandbox: task.sandbox,
-      user,
-      timeoutMs: this.opts.fetchTimeoutMs ?? 10 * 60_000,
-      signal: task.abort.signal,
-      ...(this.fetchCache ? { cache: this.fetchCache } : {}),
-      auth: { origin: originOf(this.opts.masterUrl), token: this.opts.secret },
-    };
-    const fetchFailed = async (err: unknown): Promise<void> => {
-      if (this.stopped) return;
-      if (task.cp.killRequested) await this.emitStatus(task, 'TASK_KILLED', { message: 'Killed while fetching' });
-      else await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_FETCHER_FAILED', message: `Failed to fetch: ${(err as Error).message}` });
-    };
-    let archives;
-    try {
-      archives = await fetchUris(spec.command.uris, fetchOpts);
-    } catch (err) {
-      return fetchFailed(err);
-    }
-    const openLog = (name: string) =>
-      fsp.open(path.join(task.sandbox, name), fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_NOFOLLOW, 0o644);
-    const out = await openLog('stdout');
-    const err = await openLog('stderr').catch(async (e: Error) => {
-      await out.close();
-      throw e;
-    });
-    try {
+    const stdoutPath = path.join(task.sandbox, 'stdout');
+    const stderrPath = path.join(task.sandbox, 'stderr');
+    // Without anything to fetch, the launcher makes the meta directory and the sandbox, and
+    // nothing happens before the wrapper is forked that a restarted agent could act on: the
+    // first checkpoint holds its pid.
+    const fetching = spec.command.uris.length > 0;
+    if (fetching) {
+      // A finished run of the same id: its leftovers must not mix with the new run.
+      await fsp.rm(task.meta, { recursive: true, force: true });
+      await fsp.rm(task.sandbox, { recursive: true, force: true });
+      await fsp.mkdir(task.meta, { mode: 0o700 });
+      if (user) {
+        // The wrapper (task user) writes its exit file here; sticky, so it cannot replace the agent's task.json.
+        await fsp.chown(task.meta, process.getuid!(), user.gid);
+        await fsp.chmod(task.meta, 0o1770);
+      }
+      // Checkpointed before it fetches, so that an agent that dies meanwhile reports it failed when it comes back.
+      await this.save(task);
+      await fsp.mkdir(task.sandbox, { mode: 0o700 });
+      const fetchOpts = {
+        sandbox: task.sandbox,
+        user,
+        timeoutMs: this.opts.fetchTimeoutMs ?? 10 * 60_000,
+        signal: task.abort.signal,
+        ...(this.fetchCache ? { cache: this.fetchCache } : {}),
+        auth: { origin: originOf(this.opts.masterUrl), token: this.opts.secret },
+      };
+      const fetchFailed = async (err: unknown): Promise<void> => {
+        if (this.stopped) return;
+        if (task.cp.killRequested) await this.emitStatus(task, 'TASK_KILLED', { message: 'Killed while fetching' });
+        else await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_FETCHER_FAILED', message: `Failed to fetch: ${(err as Error).message}` });
+      };
+      let archives;
+      try {
+        archives = await fetchUris(spec.command.uris, fetchOpts);
+      } catch (err) {
+        return fetchFailed(err);
+      }
+      // Made by the agent before the sandbox is the task user's; the launcher checks they still are these files.
+      for (const p of [stdoutPath, stderrPath]) {
+        await (await fsp.open(p, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_APPEND | fsConstants.O_NOFOLLOW, 0o644)).close();
+      }
       if (user) {
         await chownTree(task.sandbox, user.uid, user.gid);
         await fsp.chmod(task.sandbox, 0o750);
@@ -916,77 +988,60 @@ export class Agent extends EventEmitter {
       } catch (e) {
         return fetchFailed(e);
       }
-      if (this.stopped) return;
-      if (task.cp.killRequested) return void (await this.emitStatus(task, 'TASK_KILLED', { message: 'Killed before it started' }));
-      await this.emitStatus(task, 'TASK_STARTING');
-      if (this.stopped) return;
-      try {
-        task.cgroups = (await this.isolation!.prepare(task.id, spec.resources)) ?? null;
-      } catch (e) {
-        await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: `cgroups: ${(e as Error).message}` });
-        return;
-      }
-      if (task.cgroups) task.cp.cgroups = task.cgroups.record;
-      if (task.cp.killRequested || this.stopped) {
-        await task.cgroups?.destroy();
-        if (!this.stopped) await this.emitStatus(task, 'TASK_KILLED', { message: 'Killed before it started' });
-        return;
-      }
+    }
+    if (this.stopped) return;
+    if (task.cp.killRequested) return void (await this.emitStatus(task, 'TASK_KILLED', { message: 'Killed before it started' }));
+    const cgroups = this.isolation!.plan(task.id, spec.resources);
+    if (cgroups) {
+      task.cgroups = cgroups.cgroups;
+      task.cp.cgroups = cgroups.cgroups.record;
+    }
 
-      const env = buildTaskEnv({ spec, sandbox: task.sandbox, agentId: this._agentId ?? '', hostname: this.hostname, user: user?.name ?? null });
-      let child: ChildProcess;
-      try {
-        child = spawnWrapper({
-          spec,
-          sandbox: task.sandbox,
-          exitFile: task.exitFile,
-          mvPath: this.mvPath,
-          env,
-          stdoutFd: out.fd,
-          stderrFd: err.fd,
-          ...(user ? { uid: user.uid, gid: user.gid } : {}),
-        });
-      } catch (e) {
-        await task.cgroups?.destroy();
-        await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: (e as Error).message });
-        return;
-      }
-      const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-      if (child.pid === undefined) {
-        const e = await spawnError;
-        await task.cgroups?.destroy();
-        await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: e.message });
-        return;
-      }
-      child.on('error', (e) => this.log('warn', `task ${task.id}: ${e.message}`));
-      child.once('exit', (code, signal) => task.resolveExit({ code, signal, own: true }));
-      task.child = child;
-      task.phase = 'running';
-      const pid = child.pid;
-      task.cp.pid = pid;
-      const startTime = await processStartTime(pid);
-      if (startTime !== null) task.cp.pidStartTime = startTime;
-      // The pid must be on disk before the command may run: a crash after this point finds it.
-      await this.save(task);
-      try {
-        await task.cgroups?.addProcess(pid);
-      } catch (e) {
-        // Also what happens when a kill got to the wrapper first; then it is just killed.
-        if (!task.cp.killRequested) task.launchError = `cgroups: ${(e as Error).message}`;
-        signalGroup(pid, 'SIGKILL');
-      }
-      if (task.cp.killRequested || task.launchError || this.stopped) {
-        abandonWrapper(child);
-      } else {
-        releaseWrapper(child);
-        task.cp.released = true;
-        task.cp.startedAt = Date.now();
-        await this.emitStatus(task, 'TASK_RUNNING');
-        this.startHealth(task);
-      }
-    } finally {
-      await out.close();
-      await err.close();
+    const env = buildTaskEnv({ spec, sandbox: task.sandbox, agentId: this._agentId ?? '', hostname: this.hostname, user: user?.name ?? null });
+    let child: Wrapper;
+    try {
+      child = await this.launcher.spawn({
+        spec,
+        sandbox: task.sandbox,
+        ...(fetching ? {} : { makeDirs: { meta: task.meta } }),
+        ...(cgroups ? { cgroups: cgroups.plan } : {}),
+        exitFile: task.exitFile,
+        mvPath: this.mvPath,
+        env,
+        stdoutPath,
+        stderrPath,
+        ...(user ? { uid: user.uid, gid: user.gid } : {}),
+      });
+    } catch (e) {
+      await task.cgroups?.destroy().catch((err: Error) => this.log('warn', `removing cgroups of ${task.id}: ${err.message}`));
+      if (this.stopped) return;
+      if (task.cp.killRequested) await this.emitStatus(task, 'TASK_KILLED', { message: 'Killed before it started' });
+      else await this.emitStatus(task, 'TASK_FAILED', { reason: 'REASON_CONTAINER_LAUNCH_FAILED', message: (e as Error).message });
+      return;
+    }
+    void child.exited.then((e) => task.resolveExit({ ...e, own: true }));
+    child.onLost = () => {
+      task.watchByProc = true;
+    };
+    task.child = child;
+    task.phase = 'running';
+    const pid = child.pid;
+    task.cp.pid = pid;
+    if (child.startTime !== null) task.cp.pidStartTime = child.startTime;
+    if (!task.cp.killRequested && !task.launchError && !this.stopped) {
+      // The pid goes to disk with TASK_STARTING before the command may run: a crash after this point finds it.
+      await this.emitStatus(task, 'TASK_STARTING');
+    }
+    if (task.cp.killRequested || task.launchError || this.stopped) {
+      child.abandon();
+    } else if (!child.release()) {
+      task.launchError = 'the task launcher exited before the task was started';
+      signalGroup(pid, 'SIGKILL');
+    } else {
+      task.cp.released = true;
+      task.cp.startedAt = Date.now();
+      await this.emitStatus(task, 'TASK_RUNNING');
+      this.startHealth(task);
     }
     if (task.phase === 'running') await this.supervise(task);
   }
@@ -1109,7 +1164,7 @@ export class Agent extends EventEmitter {
 
   private async signalTask(task: TaskRun, graceMs: number): Promise<void> {
     const pid = task.cp.pid!;
-    if (task.recovered && task.cp.pidStartTime !== undefined && !(await isSameProcessAlive(pid, task.cp.pidStartTime))) return;
+    if ((task.recovered || task.watchByProc) && task.cp.pidStartTime !== undefined && !(await isSameProcessAlive(pid, task.cp.pidStartTime))) return;
     signalGroup(pid, 'SIGTERM');
     clearTimeout(task.killTimer);
     task.killTimer = setTimeout(() => this.forceKill(task), graceMs);
@@ -1183,10 +1238,10 @@ export class Agent extends EventEmitter {
   private async monitorTick(): Promise<void> {
     const running = [...this.tasks.values()].filter((t) => t.phase === 'running' && t.cp.pid);
     for (const t of running) {
-      if (!t.recovered) continue;
+      if (!t.recovered && !t.watchByProc) continue;
       if (!(await isSameProcessAlive(t.cp.pid!, t.cp.pidStartTime ?? -1))) {
         t.resolveExit({ code: null, signal: null, own: false });
-      } else if (t.cp.state === 'TASK_STARTING' && !t.cp.killRequested) {
+      } else if (t.recovered && t.cp.state === 'TASK_STARTING' && !t.cp.killRequested) {
         // The agent died between the go-ahead and TASK_RUNNING; an unreleased wrapper would be gone by now.
         t.cp.released = true;
         t.cp.startedAt ??= Date.now();
@@ -1224,21 +1279,12 @@ export class Agent extends EventEmitter {
   // recovery
 
   private async recover(): Promise<void> {
-    let ids: string[] = [];
-    try {
-      ids = await fsp.readdir(this.l.tasksMetaDir);
-    } catch {
-      ids = [];
-    }
+    // task.json, or the checkpoint journal where that is newer (the machine crashed)
+    const { checkpoints, unreadable } = await this.store.recover();
+    for (const id of unreadable) this.log('warn', `task ${id}: no readable checkpoint; leaving it to the sandbox GC`);
     const dead: TaskRun[] = [];
-    for (const id of ids) {
-      if (!isSafeTaskId(id)) continue;
+    for (const [id, cp] of checkpoints) {
       const meta = taskMetaDir(this.l, id);
-      const cp = await readJson<TaskCheckpoint>(path.join(meta, 'task.json'));
-      if (!cp || !cp.spec || !Array.isArray(cp.pending)) {
-        this.log('warn', `task ${id}: no readable checkpoint; leaving it to the sandbox GC`);
-        continue;
-      }
       if (cp.done) continue;
       for (const p of cp.pending) this.seq = Math.max(this.seq, p.seq);
       const task = new TaskRun(id, cp, meta, sandboxDir(this.l, id), true);

@@ -2,9 +2,10 @@
 // writable, otherwise a POSIX fallback that only watches memory. Each task gets
 // `yagura/<agent name>/<task id>` in every controller used.
 
-import { readFileSync, promises as fsp } from 'node:fs';
+import { readFileSync, writeFileSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Resources } from '../../protocol/types.js';
+import type { CgroupPlan } from './executor.js';
 import { isRoot } from './host.js';
 
 const MiB = 1024 * 1024;
@@ -71,20 +72,16 @@ async function writeCg(dir: string, file: string, value: string): Promise<void> 
   await fsp.writeFile(path.join(dir, file), value);
 }
 
+/** cgroupfs lives in the kernel's memory: a write there is one short system call that never waits for a disk. */
+function writeCgSync(dir: string, file: string, value: string): void {
+  writeFileSync(path.join(dir, file), value);
+}
+
 async function readCg(dir: string, file: string): Promise<string | null> {
   try {
     return await fsp.readFile(path.join(dir, file), 'utf8');
   } catch {
     return null;
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fsp.access(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -103,8 +100,9 @@ export class TaskCgroups {
     return [...new Set(Object.values(this.record.dirs).filter((d): d is string => typeof d === 'string'))];
   }
 
-  async addProcess(pid: number): Promise<void> {
-    for (const dir of this.uniqueDirs()) await writeCg(dir, 'cgroup.procs', String(pid));
+  /** Moves the process into every cgroup of the task (synchronous: see writeCgSync). */
+  addProcess(pid: number): void {
+    for (const dir of this.uniqueDirs()) writeCgSync(dir, 'cgroup.procs', String(pid));
   }
 
   async procs(): Promise<number[]> {
@@ -116,11 +114,20 @@ export class TaskCgroups {
     return [...all];
   }
 
-  /** Number of OOM kills inside the cgroup, or null when the kernel does not say. */
+  /**
+   * Number of OOM kills inside the cgroup, or null when the kernel does not say. Read directly
+   * (cgroupfs, see writeCgSync): the monitor asks this of every running task twice a second, and
+   * through the thread pool each read is four queued operations.
+   */
   async oomKills(): Promise<number | null> {
     const dir = this.record.dirs.memory;
     if (!dir) return null;
-    const text = await readCg(dir, this.record.version === 1 ? 'memory.oom_control' : 'memory.events');
+    let text: string | null;
+    try {
+      text = readFileSync(path.join(dir, this.record.version === 1 ? 'memory.oom_control' : 'memory.events'), 'utf8');
+    } catch {
+      text = null;
+    }
     const m = text ? /^oom_kill (\d+)$/m.exec(text) : null;
     return m ? Number(m[1]) : null;
   }
@@ -267,8 +274,11 @@ export class Isolation {
     return new Isolation(layout, agentDirs, isolators, opts.pidsMax);
   }
 
-  /** Creates the task's cgroups with its limits; null under the POSIX fallback. */
-  async prepare(taskId: string, res: Resources): Promise<TaskCgroups | null> {
+  /**
+   * The task's cgroups with its limits, as a plan the launcher carries out (directories, limit
+   * files, then the wrapper's pid into each cgroup.procs); null under the POSIX fallback.
+   */
+  plan(taskId: string, res: Resources): { cgroups: TaskCgroups; plan: CgroupPlan } | null {
     const version = this.cgroupVersion;
     if (version === null) return null;
     const dirs: Partial<Record<Controller, string>> = {};
@@ -278,44 +288,36 @@ export class Isolation {
     }
     const memBytes = res.mem > 0 ? Math.floor(res.mem * MiB) : undefined;
     const record: CgroupRecord = { version, dirs, ...(memBytes ? { memLimitBytes: memBytes } : {}) };
-    const cg = new TaskCgroups(record);
-    try {
-      for (const d of new Set(Object.values(dirs))) await fsp.mkdir(d!, { recursive: true });
-      const shares = Math.max(2, Math.round(res.cpus * 1024));
-      const quota = res.cpus > 0 ? Math.max(1000, Math.round(res.cpus * CFS_PERIOD_US)) : undefined;
-      if (version === 1) {
-        if (dirs.cpu) {
-          await writeCg(dirs.cpu, 'cpu.shares', String(shares));
-          if (quota !== undefined) {
-            await writeCg(dirs.cpu, 'cpu.cfs_period_us', String(CFS_PERIOD_US));
-            await writeCg(dirs.cpu, 'cpu.cfs_quota_us', String(quota));
-          }
-        }
-        if (dirs.memory && memBytes) {
-          await writeCg(dirs.memory, 'memory.limit_in_bytes', String(memBytes));
-          // Without this, swap would let a task use more than it was given.
-          if (await exists(path.join(dirs.memory, 'memory.memsw.limit_in_bytes'))) {
-            await writeCg(dirs.memory, 'memory.memsw.limit_in_bytes', String(memBytes));
-          }
-        }
-      } else {
-        if (dirs.cpu) {
-          // The usual shares→weight mapping (runc, systemd): [2, 262144] onto [1, 10000].
-          const weight = Math.min(10000, Math.max(1, Math.round(1 + ((shares - 2) * 9999) / 262142)));
-          await writeCg(dirs.cpu, 'cpu.weight', String(weight));
-          if (quota !== undefined) await writeCg(dirs.cpu, 'cpu.max', `${quota} ${CFS_PERIOD_US}`);
-        }
-        if (dirs.memory && memBytes) {
-          await writeCg(dirs.memory, 'memory.max', String(memBytes));
-          if (await exists(path.join(dirs.memory, 'memory.swap.max'))) await writeCg(dirs.memory, 'memory.swap.max', '0');
-        }
+    const unique = [...new Set(Object.values(dirs))] as string[];
+    const writes: CgroupPlan['writes'] = [];
+    const w = (dir: string, file: string, value: string, ifExists = false) => writes.push([path.join(dir, file), value, ifExists]);
+    const shares = Math.max(2, Math.round(res.cpus * 1024));
+    const quota = res.cpus > 0 ? Math.max(1000, Math.round(res.cpus * CFS_PERIOD_US)) : undefined;
+    if (version === 1) {
+      if (dirs.cpu) {
+        w(dirs.cpu, 'cpu.shares', String(shares));
+        // cpu.cfs_period_us starts at 100 ms (CFS_PERIOD_US) in every new cgroup
+        if (quota !== undefined) w(dirs.cpu, 'cpu.cfs_quota_us', String(quota));
       }
-      if (dirs.pids) await writeCg(dirs.pids, 'pids.max', String(this.pidsMax));
-    } catch (err) {
-      await cg.destroy().catch(() => undefined);
-      throw err;
+      if (dirs.memory && memBytes) {
+        w(dirs.memory, 'memory.limit_in_bytes', String(memBytes));
+        // Without this, swap would let a task use more than it was given.
+        w(dirs.memory, 'memory.memsw.limit_in_bytes', String(memBytes), true);
+      }
+    } else {
+      if (dirs.cpu) {
+        // The usual shares→weight mapping (runc, systemd): [2, 262144] onto [1, 10000].
+        const weight = Math.min(10000, Math.max(1, Math.round(1 + ((shares - 2) * 9999) / 262142)));
+        w(dirs.cpu, 'cpu.weight', String(weight));
+        if (quota !== undefined) w(dirs.cpu, 'cpu.max', `${quota} ${CFS_PERIOD_US}`);
+      }
+      if (dirs.memory && memBytes) {
+        w(dirs.memory, 'memory.max', String(memBytes));
+        w(dirs.memory, 'memory.swap.max', '0', true);
+      }
     }
-    return cg;
+    if (dirs.pids) w(dirs.pids, 'pids.max', String(this.pidsMax));
+    return { cgroups: new TaskCgroups(record), plan: { mkdirs: unique, writes, procs: unique.map((d) => path.join(d, 'cgroup.procs')) } };
   }
 
   /** Task cgroups directories currently under this agent's directories. */

@@ -1,7 +1,7 @@
 // Shape checks for what agents send. The agent is authenticated, but a bug or a hostile peer
 // with the secret must not be able to corrupt the master's state with a malformed message.
 
-import { TASK_STATES, type AgentToMaster, type Resources, type TaskState } from '../../protocol/types.js';
+import { MAX_BATCH, TASK_STATES, type AgentToMaster, type Resources, type TaskState } from '../../protocol/types.js';
 import { isRecord } from './errors.js';
 
 type Result = { ok: true; message: AgentToMaster } | { ok: false; error: string };
@@ -22,6 +22,20 @@ export function checkResources(v: unknown): string | undefined {
       return 'resources.ports must hold [begin, end] ranges of ports 0..65535';
     }
   }
+  return undefined;
+}
+
+/** What is wrong with a status update, or undefined. */
+function checkUpdate(u: Record<string, unknown>): string | undefined {
+  if (!isStr(u.uuid, 100) || !u.uuid || !isStr(u.taskId, 500) || !isStr(u.frameworkId, 500) || !isStr(u.agentId, 500)) {
+    return 'update needs uuid, taskId, frameworkId and agentId strings';
+  }
+  if (!STATES.has(u.state as string)) return 'update.state must be a task state';
+  if (!isNum(u.timestamp)) return 'update.timestamp must be a number';
+  if (u.message !== undefined && !isStr(u.message, 4096)) return 'update.message must be a string';
+  if (u.reason !== undefined && !isStr(u.reason, 100)) return 'update.reason must be a string';
+  if (u.exitCode !== undefined && !Number.isInteger(u.exitCode)) return 'update.exitCode must be an integer';
+  if (u.healthy !== undefined && typeof u.healthy !== 'boolean') return 'update.healthy must be a boolean';
   return undefined;
 }
 
@@ -68,17 +82,17 @@ export function validateAgentMessage(m: unknown): Result {
       };
     }
     case 'status': {
-      const u = m.update;
-      if (!isRecord(u)) return { ok: false, error: 'status needs an update object' };
-      if (!isStr(u.uuid, 100) || !u.uuid || !isStr(u.taskId, 500) || !isStr(u.frameworkId, 500) || !isStr(u.agentId, 500)) {
-        return { ok: false, error: 'update needs uuid, taskId, frameworkId and agentId strings' };
+      if (!isRecord(m.update)) return { ok: false, error: 'status needs an update object' };
+      const error = checkUpdate(m.update);
+      return error ? { ok: false, error } : { ok: true, message: m as unknown as AgentToMaster };
+    }
+    case 'updates': {
+      if (!Array.isArray(m.updates) || m.updates.length > MAX_BATCH) return { ok: false, error: `updates must be an array of at most ${MAX_BATCH} updates` };
+      for (const u of m.updates as unknown[]) {
+        if (!isRecord(u)) return { ok: false, error: 'each of updates must be an update object' };
+        const error = checkUpdate(u);
+        if (error) return { ok: false, error };
       }
-      if (!STATES.has(u.state as string)) return { ok: false, error: 'update.state must be a task state' };
-      if (!isNum(u.timestamp)) return { ok: false, error: 'update.timestamp must be a number' };
-      if (u.message !== undefined && !isStr(u.message, 4096)) return { ok: false, error: 'update.message must be a string' };
-      if (u.reason !== undefined && !isStr(u.reason, 100)) return { ok: false, error: 'update.reason must be a string' };
-      if (u.exitCode !== undefined && !Number.isInteger(u.exitCode)) return { ok: false, error: 'update.exitCode must be an integer' };
-      if (u.healthy !== undefined && typeof u.healthy !== 'boolean') return { ok: false, error: 'update.healthy must be a boolean' };
       return { ok: true, message: m as unknown as AgentToMaster };
     }
     case 'files.reply':

@@ -6,6 +6,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   isTerminal,
+  MAX_BATCH,
   type AgentTaskReport,
   type AgentToMaster,
   type AgentView,
@@ -23,7 +24,7 @@ import {
   type TaskView,
 } from '../../protocol/types.js';
 import { Allocator } from '../core/allocator.js';
-import { addResources, containsResources, emptyResources, subtractResources } from '../core/resources.js';
+import { addResources, containsResources, emptyResources, fromMilli, normalizeRanges, subtractResources, toMilli } from '../core/resources.js';
 import { applyStatusUpdate } from '../core/task-state.js';
 import { ApiError, conflict, notFound } from '../api/errors.js';
 import type { AgentRecord, FrameworkRecord, Store, TaskRecord } from '../store/store.js';
@@ -39,6 +40,11 @@ export interface MasterOptions {
   heartbeatIntervalMs?: number;
   /** Missed heartbeats before an agent is UNREACHABLE. */
   maxMissedHeartbeats?: number;
+  /**
+   * An agent UNREACHABLE for longer than this is marked GONE: its tasks become TASK_GONE and it is
+   * refused if it returns. 0 = never. Default one day.
+   */
+  agentGoneAfterMs?: number;
   allocationIntervalMs?: number;
   /** Finished tasks kept per framework, oldest dropped first (Mesos' max_completed_tasks_per_framework). */
   maxCompletedTasksPerFramework?: number;
@@ -81,7 +87,21 @@ interface TailSubscriber {
   onEnd(message?: string): void;
 }
 
+/**
+ * What happens after the next commit, in order: a function; a status for the task's framework;
+ * an ack for an agent's update.
+ */
+type AfterCommit = (() => void) | { status: TaskStatus } | { agentId: string; taskId: string; uuid: string; batched: boolean };
+
 const DEFAULT_KILL_GRACE_MS = 3000;
+const taskInfoPath = (i: number) => `/accept/operations/launch/task_infos/${i}`;
+/** One day: longer than any repair of a link or a machine that is coming back. */
+export const DEFAULT_AGENT_GONE_AFTER_MS = 24 * 60 * 60 * 1000;
+/**
+ * The agents' longest reconnect delay (agent.ts, reconnectMaxMs): while the master was down an
+ * agent's retries spread out to this, so after a restart it may take this long to try again.
+ */
+const AGENT_RECONNECT_MAX_MS = 10_000;
 
 export class Master {
   readonly epoch = randomUUID();
@@ -94,6 +114,7 @@ export class Master {
   private readonly log: Logger;
   readonly heartbeatIntervalMs: number;
   private readonly maxMissedHeartbeats: number;
+  private readonly agentGoneAfterMs: number;
   private readonly allocationIntervalMs: number;
   private readonly offerTimeoutMs: number;
   private readonly frameworkAckRetryMs: number;
@@ -106,18 +127,28 @@ export class Master {
   private readonly tasksByFramework = new Map<string, Set<string>>();
   /** Bumped on every task change, so readers can cache what they derive from tasks. */
   private taskChanges = 0;
+  /** Per framework that watches its tasks (watchTasks): ids changed since it last looked. */
+  private readonly taskWatches = new Map<string, Set<string>>();
   /** Non-terminal task ids per agent, so agent-wide operations do not scan every task. */
   private readonly tasksByAgent = new Map<string, Set<string>>();
+  /**
+   * Agents that were reachable when the last master stopped and have not re-registered with this
+   * one: they get the agents' reconnect delay on top of the heartbeat timeout (as Mesos'
+   * agent_reregister_timeout), so a master restart alone never makes their tasks UNREACHABLE.
+   */
+  private readonly awaitingReregistration = new Set<string>();
   private readonly offers = new Map<string, Offer>();
   private readonly allocator: Allocator;
   private readonly agentLinks = new Map<string, AgentLink>();
   private readonly frameworkLinks = new Map<string, FrameworkLink>();
   private offerCounter = 0;
+  private readonly offerPrefix = `${this.epoch.slice(0, 8)}-O`;
 
   // group commit
   private dirtyAgents = new Set<string>();
   private dirtyFrameworks = new Set<string>();
-  private dirtyTasks = new Set<string>();
+  /** Task ids changed since the last commit → whether the whole record must be written (else only its status fields). */
+  private dirtyTasks = new Map<string, boolean>();
   private deletedTasks = new Set<string>();
   /** Terminal task ids per framework, oldest first: the history that is kept, and what goes first. */
   private completed = new Map<string, Set<string>>();
@@ -128,9 +159,13 @@ export class Master {
   private dirtyDocs = new Map<string, { collection: string; id: string; data: unknown }>();
   private views: SnapshotViews = { services: () => [], deployments: () => [], jobs: () => [], jobRuns: () => [] };
   private weights: Record<string, number> = {};
-  private afterCommit: Array<() => void> = [];
+  private afterCommit: AfterCommit[] = [];
   private commitWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   private flushScheduled = false;
+  /** A commit is in flight (Store.writeAsync): the next one starts when it has ended. */
+  private committing = false;
+  /** Its documents, which the store does not have yet (getDoc reads them from here). */
+  private committingDocs: Map<string, { collection: string; id: string; data: unknown }> | undefined;
   private allocationScheduled = false;
 
   private timers: NodeJS.Timeout[] = [];
@@ -146,6 +181,7 @@ export class Master {
     this.log = opts.log ?? (() => {});
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 5000;
     this.maxMissedHeartbeats = opts.maxMissedHeartbeats ?? 3;
+    this.agentGoneAfterMs = opts.agentGoneAfterMs ?? DEFAULT_AGENT_GONE_AFTER_MS;
     this.allocationIntervalMs = opts.allocationIntervalMs ?? 1000;
     this.offerTimeoutMs = opts.offerTimeoutMs ?? 60_000;
     this.maxCompleted = opts.maxCompletedTasksPerFramework ?? 1000;
@@ -181,6 +217,7 @@ export class Master {
       // lastSeenAt restarts at now: an agent gets the full heartbeat timeout to re-register
       this.agents.set(a.id, { ...a, lastSeenAt: now });
       if (a.state !== 'GONE') this.allocator.addAgent(a.id, a.resources, { active: false });
+      if (a.state !== 'GONE' && a.state !== 'UNREACHABLE') this.awaitingReregistration.add(a.id);
     }
     for (const t of tasks) {
       this.tasks.set(t.id, t);
@@ -192,12 +229,24 @@ export class Master {
         if (this.agents.get(t.agentId)?.state !== 'GONE') this.allocator.allocate(t.agentId, t.frameworkId, t.resources);
       }
     }
+    // not written on every launch (see setAllocated): derived from the tasks again
+    for (const a of this.agents.values()) {
+      let total = emptyResources();
+      for (const t of this.activeTasksOn(a.id)) total = addResources(total, t.resources);
+      a.allocated = total;
+    }
     const finished = tasks.filter((t) => isTerminal(t.state)).sort((a, b) => (a.endedAt ?? a.updatedAt) - (b.endedAt ?? b.updatedAt));
     for (const t of finished) this.noteCompleted(t);
     if (this.deletedTasks.size) this.scheduleFlush();
   }
 
   start(): void {
+    // the agents' time to re-register starts when the master runs, not when it read its state
+    const now = this.now();
+    for (const id of this.awaitingReregistration) {
+      const a = this.agents.get(id);
+      if (a) a.lastSeenAt = now;
+    }
     this.timers.push(setInterval(() => this.checkHeartbeats(), Math.max(50, Math.floor(this.heartbeatIntervalMs / 2))));
     this.timers.push(setInterval(() => this.allocate(), this.allocationIntervalMs));
     this.timers.push(setInterval(() => this.sweep(), 1000));
@@ -260,6 +309,27 @@ export class Master {
     return out;
   }
 
+  /**
+   * From now on, note which tasks of the framework change (created, updated, pruned: committed
+   * or not). The returned function hands over the ids noted since its last call, so a framework
+   * can keep what it derives from its tasks up to date without looking at every task.
+   */
+  watchTasks(frameworkId: string): () => ReadonlySet<string> {
+    const empty: ReadonlySet<string> = new Set();
+    this.taskWatches.set(frameworkId, new Set());
+    return () => {
+      const ids = this.taskWatches.get(frameworkId);
+      if (!ids || ids.size === 0) return empty;
+      this.taskWatches.set(frameworkId, new Set());
+      return ids;
+    };
+  }
+
+  /** Where an agent is, for placement: its record's hostname and attributes, not copied. */
+  agentPlace(id: string): { readonly hostname: string; readonly attributes: Readonly<Record<string, string>> } | undefined {
+    return this.agents.get(id);
+  }
+
   /** Changes whenever any task changes (committed or not): a cache key for derived data. */
   get taskChangeCount(): number {
     return this.taskChanges;
@@ -312,7 +382,8 @@ export class Master {
 
   /** One document, as it will be after the next commit (a pending write wins over the store). */
   getDoc<T>(collection: string, id: string): T | undefined {
-    const pending = this.dirtyDocs.get(`${collection}\u0000${id}`);
+    const key = `${collection}\u0000${id}`;
+    const pending = this.dirtyDocs.get(key) ?? this.committingDocs?.get(key);
     if (pending) return pending.data === null ? undefined : (pending.data as T);
     return this.store.getDoc<T>(collection, id);
   }
@@ -361,40 +432,110 @@ export class Master {
     setImmediate(() => this.flush());
   }
 
+  /**
+   * Group commit: everything changed since the last commit goes to the store in one transaction;
+   * only once it is committed are the acks, answers and events of those changes let out. With a
+   * store that commits off this thread (writeAsync), changes made while a commit is in flight
+   * wait for the next one, which starts as soon as the one in flight has ended: the loop keeps
+   * working while the disk syncs, and the slower the disk, the more each commit carries.
+   */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.committing) return; // the commit in flight schedules the next when it ends
     const agents = [...this.dirtyAgents].map((id) => this.agents.get(id)).filter((a): a is AgentRecord => !!a);
     const frameworks = [...this.dirtyFrameworks].map((id) => this.frameworks.get(id)).filter((f): f is FrameworkRecord => !!f);
-    const tasks = [...this.dirtyTasks].map((id) => this.tasks.get(id)).filter((t): t is TaskRecord => !!t);
+    const tasks: TaskRecord[] = [];
+    const taskStatus: TaskRecord[] = [];
+    for (const [id, whole] of this.dirtyTasks) {
+      const t = this.tasks.get(id);
+      if (t) (whole ? tasks : taskStatus).push(t);
+    }
     const deleteTasks = [...this.deletedTasks];
     this.deletedTasks = new Set();
     const meta = this.dirtyMeta;
     this.dirtyMeta = {};
-    const docs = [...this.dirtyDocs.values()];
+    const docMap = this.dirtyDocs;
+    const docs = [...docMap.values()];
     this.dirtyDocs = new Map();
     const after = this.afterCommit;
     const events = this.pendingEvents;
     const waiters = this.commitWaiters;
     this.dirtyAgents = new Set();
     this.dirtyFrameworks = new Set();
-    this.dirtyTasks = new Set();
+    this.dirtyTasks = new Map();
     this.afterCommit = [];
     this.pendingEvents = [];
     this.commitWaiters = [];
+    const writes = agents.length || frameworks.length || tasks.length || taskStatus.length || deleteTasks.length || docs.length || Object.keys(meta).length;
+    const batch = { agents, frameworks, tasks, taskStatus, deleteTasks, meta, docs };
+    if (writes && this.store.writeAsync) {
+      this.committing = true;
+      this.committingDocs = docMap;
+      const ended = () => {
+        this.committing = false;
+        this.committingDocs = undefined;
+        if (this.hasUncommitted()) this.scheduleFlush();
+      };
+      this.store.writeAsync(batch).then(
+        () => {
+          ended();
+          this.committed(after, events, waiters);
+        },
+        (err: unknown) => {
+          ended();
+          for (const w of waiters) w.reject(err);
+          this.onFatal(err);
+        },
+      );
+      return;
+    }
     try {
-      if (agents.length || frameworks.length || tasks.length || deleteTasks.length || docs.length || Object.keys(meta).length) {
-        this.store.write({ agents, frameworks, tasks, deleteTasks, meta, docs });
-      }
+      if (writes) this.store.write(batch);
     } catch (err) {
       for (const w of waiters) w.reject(err);
       this.onFatal(err);
       return;
     }
-    for (const fn of after) {
+    this.committed(after, events, waiters);
+  }
+
+  /** Anything changed or waiting since the last commit began. */
+  private hasUncommitted(): boolean {
+    return (
+      this.dirtyAgents.size > 0 ||
+      this.dirtyFrameworks.size > 0 ||
+      this.dirtyTasks.size > 0 ||
+      this.deletedTasks.size > 0 ||
+      this.dirtyDocs.size > 0 ||
+      Object.keys(this.dirtyMeta).length > 0 ||
+      this.afterCommit.length > 0 ||
+      this.pendingEvents.length > 0 ||
+      this.commitWaiters.length > 0
+    );
+  }
+
+  /** A commit has ended: let out what waited for it, in order. */
+  private committed(after: AfterCommit[], events: EventInput[], waiters: Array<{ resolve(): void; reject(e: unknown): void }>): void {
+    // acks for batched updates leave together, one message per agent
+    let batchedAcks: Map<string, Array<{ taskId: string; uuid: string }>> | undefined;
+    for (const item of after) {
       try {
-        fn();
+        if (typeof item === 'function') item();
+        else if ('status' in item) this.frameworkLinks.get(item.status.frameworkId)?.conn.update(item.status);
+        else if (!item.batched) this.sendToAgent(item.agentId, { type: 'ack', taskId: item.taskId, uuid: item.uuid });
+        else {
+          batchedAcks ??= new Map();
+          const list = batchedAcks.get(item.agentId);
+          if (list) list.push({ taskId: item.taskId, uuid: item.uuid });
+          else batchedAcks.set(item.agentId, [{ taskId: item.taskId, uuid: item.uuid }]);
+        }
       } catch (err) {
         this.log('error', `after-commit action failed: ${String(err)}`);
+      }
+    }
+    if (batchedAcks) {
+      for (const [agentId, acks] of batchedAcks) {
+        for (let i = 0; i < acks.length; i += MAX_BATCH) this.sendToAgent(agentId, { type: 'acks', acks: acks.length <= MAX_BATCH ? acks : acks.slice(i, i + MAX_BATCH) });
       }
     }
     this.events.append(events);
@@ -426,15 +567,17 @@ export class Master {
     this.scheduleFlush();
   }
 
-  private putTask(t: TaskRecord, changed?: Partial<TaskView>): void {
+  /** `statusOnly`: of the record, only TASK_STATUS_FIELDS (store.ts) changed, so only those are written. */
+  private putTask(t: TaskRecord, changed?: Partial<TaskView>, statusOnly = false): void {
     this.tasks.set(t.id, t);
     this.taskChanges++;
     let own = this.tasksByFramework.get(t.frameworkId);
     if (!own) this.tasksByFramework.set(t.frameworkId, (own = new Set()));
     own.add(t.id);
-    this.dirtyTasks.add(t.id);
+    this.dirtyTasks.set(t.id, !statusOnly || this.dirtyTasks.get(t.id) === true);
+    this.taskWatches.get(t.frameworkId)?.add(t.id);
     if (changed === undefined) this.pendingEvents.push({ kind: 'task', op: 'put', id: t.id, data: toTaskView(t) });
-    else if (Object.keys(changed).length > 0) this.pendingEvents.push({ kind: 'task', op: 'patch', id: t.id, data: changed });
+    else if (hasKeys(changed)) this.pendingEvents.push({ kind: 'task', op: 'patch', id: t.id, data: changed });
     if (isTerminal(t.state)) this.noteCompleted(t);
     this.scheduleFlush();
   }
@@ -459,6 +602,7 @@ export class Master {
       this.unindexTask(old);
       this.dirtyTasks.delete(oldest);
       this.deletedTasks.add(oldest);
+      this.taskWatches.get(old.frameworkId)?.add(oldest);
       this.pendingEvents.push({ kind: 'task', op: 'delete', id: oldest });
     }
   }
@@ -492,7 +636,7 @@ export class Master {
     const now = this.now();
     const existing = msg.agentId ? this.agents.get(msg.agentId) : undefined;
     if (existing?.state === 'GONE') {
-      conn.send({ type: 'refused', message: `agent ${existing.id} was marked gone; start it with a fresh work directory to join as a new agent` });
+      conn.send({ type: 'refused', gone: true, message: `agent ${existing.id} was marked gone; start it with a fresh work directory to join as a new agent` });
       conn.close(4403, 'agent gone');
       return undefined;
     }
@@ -500,6 +644,7 @@ export class Master {
     const previous = this.agentLinks.get(id);
     if (previous && previous.conn !== conn) previous.conn.close(4409, 'replaced by a newer connection');
     this.agentLinks.set(id, { conn });
+    this.awaitingReregistration.delete(id);
 
     let agent: AgentRecord;
     if (existing) {
@@ -535,7 +680,7 @@ export class Master {
     // what the master believes runs there holds resources until reconciliation says otherwise
     for (const t of this.activeTasksOn(id)) this.allocator.allocate(id, t.frameworkId, t.resources);
     this.putAgent(agent);
-    this.then(() => conn.send({ type: 'registered', agentId: id, heartbeatIntervalMs: this.heartbeatIntervalMs }));
+    this.then(() => conn.send({ type: 'registered', agentId: id, heartbeatIntervalMs: this.heartbeatIntervalMs, batches: true }));
     this.reconcileAgent(agent, msg.tasks);
     this.recomputeAllocated(id);
     this.log('info', `agent ${id} (${msg.hostname}) ${existing ? 're-registered' : 'registered'}`);
@@ -593,7 +738,10 @@ export class Master {
       case 'heartbeat':
         return;
       case 'status':
-        this.agentStatus(agentId, msg.update);
+        this.agentStatus(agentId, msg.update, false);
+        return;
+      case 'updates':
+        for (const u of msg.updates) this.agentStatus(agentId, u, true);
         return;
       case 'files.reply': {
         const w = this.fileWaiters.get(msg.reqId);
@@ -651,32 +799,46 @@ export class Master {
     return true;
   }
 
-  private agentStatus(agentId: string, update: StatusUpdate): void {
-    const ack = () => this.sendToAgent(agentId, { type: 'ack', taskId: update.taskId, uuid: update.uuid });
+  /** `batched`: it came in an `updates` message, and its ack goes out in an `acks` message. */
+  private agentStatus(agentId: string, update: StatusUpdate, batched: boolean): void {
     const t = this.tasks.get(update.taskId);
     if (!t || t.agentId !== agentId) {
       this.log('warn', `status ${update.state} for unknown task ${update.taskId} from agent ${agentId}`);
-      ack();
+      this.ack(agentId, update, batched, false);
       if (!isTerminal(update.state)) this.sendToAgent(agentId, { type: 'kill', taskId: update.taskId });
       return;
     }
     if (t.statusUuid === update.uuid) {
-      ack(); // a resend whose ack was lost
+      this.ack(agentId, update, batched, false); // a resend whose ack was lost
       return;
     }
     const res = applyStatusUpdate(t, update, this.now());
     if (!res.ok) {
       if (res.duplicate) {
-        ack();
+        this.ack(agentId, update, batched, false);
         return;
       }
       this.log('warn', `rejected status for ${t.id}: ${res.error}`);
-      ack();
+      this.ack(agentId, update, batched, false);
       if (isTerminal(t.state) && !isTerminal(update.state)) this.sendToAgent(agentId, { type: 'kill', taskId: t.id });
       return;
     }
     this.commitTaskUpdate(t, res.task, res.becameTerminal, 'SOURCE_EXECUTOR');
-    this.then(ack);
+    this.ack(agentId, update, batched, true);
+  }
+
+  /**
+   * Acknowledge an agent's update: after the next commit when it changed something (then the
+   * agent may forget it), else at once. Batched acks always wait for the end of the turn, so
+   * that they leave together.
+   */
+  private ack(agentId: string, update: StatusUpdate, batched: boolean, afterCommit: boolean): void {
+    if (!batched && !afterCommit) {
+      this.sendToAgent(agentId, { type: 'ack', taskId: update.taskId, uuid: update.uuid });
+      return;
+    }
+    this.afterCommit.push({ agentId, taskId: update.taskId, uuid: update.uuid, batched });
+    this.scheduleFlush();
   }
 
   /** A status the master itself decides (unreachable, lost, gone, reconciliation). */
@@ -702,10 +864,15 @@ export class Master {
   private commitTaskUpdate(before: TaskRecord, after: TaskView, becameTerminal: boolean, source: TaskStatus['source']): void {
     const fw = this.frameworks.get(after.frameworkId);
     const needsAck = !!fw && !fw.builtin && fw.active;
-    const rec: TaskRecord = { ...before, ...after };
+    // the update's view, plus what only the record has: a field the update cleared (reason,
+    // message, exit code) stays cleared, as task-state.ts means it to
+    const { pendingAck: _ack, ...rest }: TaskRecord = after;
+    const rec: TaskRecord = rest;
+    if (before.killRequested !== undefined) rec.killRequested = before.killRequested;
+    if (before.killGracePeriodMs !== undefined) rec.killGracePeriodMs = before.killGracePeriodMs;
+    if (before.healthChecks !== undefined) rec.healthChecks = before.healthChecks;
     if (needsAck) rec.pendingAck = after.statusUuid;
-    else delete rec.pendingAck;
-    this.putTask(rec, diffTask(before, rec));
+    this.putTask(rec, diffTask(before, rec), true);
     if (becameTerminal) {
       this.unindexTask(rec);
       const agent = this.agents.get(rec.agentId);
@@ -713,8 +880,7 @@ export class Master {
       this.recomputeAllocated(rec.agentId);
       this.triggerAllocation();
     }
-    const status = toStatus(rec, source, needsAck);
-    this.then(() => this.frameworkLinks.get(rec.frameworkId)?.conn.update(status));
+    this.afterCommit.push({ status: toStatus(rec, source, needsAck) });
     if (becameTerminal) this.maybeFinishDrain(rec.agentId);
   }
 
@@ -723,18 +889,35 @@ export class Master {
     if (!agent) return;
     let total = emptyResources();
     for (const t of this.activeTasksOn(agentId)) total = addResources(total, t.resources);
-    if (JSON.stringify(total) !== JSON.stringify(agent.allocated)) {
-      this.putAgent({ ...agent, allocated: total }, { allocated: total });
-    }
+    if (JSON.stringify(total) !== JSON.stringify(agent.allocated)) this.setAllocated(agent, total);
+  }
+
+  /**
+   * What the agent's tasks hold, as the master believes. Derived from the tasks (and recomputed
+   * when the master starts), so it is published but not written: a launch does not rewrite the
+   * agent's row. Changed in place, as lastSeenAt is.
+   */
+  private setAllocated(agent: AgentRecord, allocated: Resources): void {
+    agent.allocated = allocated;
+    this.pendingEvents.push({ kind: 'agent', op: 'patch', id: agent.id, data: { allocated } });
+    this.scheduleFlush();
   }
 
   private checkHeartbeats(): void {
     const now = this.now();
     const limit = this.heartbeatIntervalMs * this.maxMissedHeartbeats;
-    for (const a of this.agents.values()) {
-      if (a.state === 'UNREACHABLE' || a.state === 'GONE') continue;
-      if (now - a.lastSeenAt <= limit) continue;
-      this.markUnreachable(a);
+    for (const a of [...this.agents.values()]) {
+      if (a.state === 'GONE') continue;
+      if (now - a.lastSeenAt <= limit + (this.awaitingReregistration.has(a.id) ? AGENT_RECONNECT_MAX_MS : 0)) continue;
+      this.awaitingReregistration.delete(a.id);
+      if (a.state !== 'UNREACHABLE') this.markUnreachable(a);
+      // unreachableAt is stored, so the time counts across a master restart; lastSeenAt restarts
+      // with the master, so an agent whose retries spread out while it was away still gets the
+      // heartbeat timeout and the agents' longest reconnect delay to come back first
+      else if (this.agentGoneAfterMs > 0 && now - (a.unreachableAt ?? now) >= this.agentGoneAfterMs && now - a.lastSeenAt > limit + AGENT_RECONNECT_MAX_MS) {
+        this.log('warn', `agent ${a.id} (${a.hostname}) unreachable for more than ${Math.round(this.agentGoneAfterMs / 1000)} s: GONE`);
+        this.markAgentGone(a.id);
+      }
     }
   }
 
@@ -806,7 +989,7 @@ export class Master {
     if (link) {
       this.agentLinks.delete(agentId);
       this.then(() => {
-        link.conn.send({ type: 'refused', message: 'agent was marked gone' });
+        link.conn.send({ type: 'refused', gone: true, message: 'agent was marked gone' });
         link.conn.close(4403, 'agent gone');
       });
     }
@@ -972,25 +1155,31 @@ export class Master {
     }
     let offered = emptyResources();
     for (const o of offers) offered = addResources(offered, o.resources);
-    let used = emptyResources();
     const problems: Array<{ path: string; errors: string[] }> = [];
     const ids = new Set<string>();
-    launches.forEach((l, i) => {
-      const p = `/accept/operations/launch/task_infos/${i}`;
-      const errs: string[] = [];
-      if (l.agentId !== agentId) problems.push({ path: `${p}/agent_id`, errors: [`must be the offers' agent ${agentId}`] });
+    // what the launches use, summed in the allocator's fixed point, ports normalized once
+    let cpus = 0;
+    let mem = 0;
+    let disk = 0;
+    const ports: Array<[number, number]> = [];
+    for (let i = 0; i < launches.length; i++) {
+      const l = launches[i]!;
+      if (l.agentId !== agentId) problems.push({ path: `${taskInfoPath(i)}/agent_id`, errors: [`must be the offers' agent ${agentId}`] });
       const existing = this.tasks.get(l.taskId);
       if ((existing && !isTerminal(existing.state)) || ids.has(l.taskId)) {
-        problems.push({ path: `${p}/task_id`, errors: [`task id ${l.taskId} is already in use`] });
+        problems.push({ path: `${taskInfoPath(i)}/task_id`, errors: [`task id ${l.taskId} is already in use`] });
       }
       if (existing && existing.frameworkId !== frameworkId) {
-        problems.push({ path: `${p}/task_id`, errors: [`task id ${l.taskId} belongs to another framework`] });
+        problems.push({ path: `${taskInfoPath(i)}/task_id`, errors: [`task id ${l.taskId} belongs to another framework`] });
       }
       ids.add(l.taskId);
-      if (l.resources.cpus <= 0 && l.resources.mem <= 0) errs.push('a task needs some cpus or mem');
-      if (errs.length) problems.push({ path: `${p}/resources`, errors: errs });
-      used = addResources(used, l.resources);
-    });
+      if (l.resources.cpus <= 0 && l.resources.mem <= 0) problems.push({ path: `${taskInfoPath(i)}/resources`, errors: ['a task needs some cpus or mem'] });
+      cpus += toMilli(l.resources.cpus);
+      mem += toMilli(l.resources.mem);
+      disk += toMilli(l.resources.disk);
+      for (const r of l.resources.ports) ports.push(r);
+    }
+    const used: Resources = { cpus: fromMilli(cpus), mem: fromMilli(mem), disk: fromMilli(disk), ports: normalizeRanges(ports) };
     if (problems.length === 0 && !containsResources(offered, used)) {
       problems.push({ path: '/accept/operations', errors: ['the tasks need more resources than the offers hold (or ports outside them)'] });
     }
@@ -1024,8 +1213,7 @@ export class Master {
     // what the agent holds grows by exactly what was launched: no need to sum all its tasks again
     const agent = this.agents.get(agentId);
     if (agent && launches.length > 0) {
-      const allocated = addResources(agent.allocated, used);
-      this.putAgent({ ...agent, allocated }, { allocated });
+      this.setAllocated(agent, addResources(agent.allocated, used));
     }
     await this.commit();
     const link = this.agentLinks.get(agentId);
@@ -1077,7 +1265,7 @@ export class Master {
   private requestKill(t: TaskRecord, gracePeriodMs?: number): void {
     const grace = gracePeriodMs ?? t.killGracePeriodMs ?? DEFAULT_KILL_GRACE_MS;
     const rec: TaskRecord = { ...t, killRequested: true, killGracePeriodMs: grace };
-    this.putTask(rec, {});
+    this.putTask(rec, {}, true);
     const agent = this.agents.get(t.agentId);
     if (agent?.state === 'GONE') {
       this.applyMasterUpdate(rec, 'TASK_GONE', 'REASON_AGENT_REMOVED', 'the agent is gone');
@@ -1094,7 +1282,7 @@ export class Master {
     if (t.pendingAck !== uuid) return; // an old or repeated ack changes nothing
     const rec = { ...t };
     delete rec.pendingAck;
-    this.putTask(rec, {});
+    this.putTask(rec, {}, true);
   }
 
   /** Explicit (ids given) or implicit (none: every non-terminal task of the framework). */
@@ -1166,7 +1354,7 @@ export class Master {
         continue;
       }
       const offer: Offer = {
-        id: `${this.epoch.slice(0, 8)}-O${++this.offerCounter}`,
+        id: `${this.offerPrefix}${++this.offerCounter}`,
         frameworkId: a.frameworkId,
         agentId: a.agentId,
         hostname: agent.hostname,
@@ -1284,8 +1472,13 @@ function toFrameworkView(f: FrameworkRecord): FrameworkView {
   return view;
 }
 
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 function toStatus(t: TaskRecord | TaskView, source: TaskStatus['source'], withUuid: boolean): TaskStatus {
-  return {
+  const s: TaskStatus = {
     taskId: t.id,
     frameworkId: t.frameworkId,
     agentId: t.agentId,
@@ -1293,12 +1486,13 @@ function toStatus(t: TaskRecord | TaskView, source: TaskStatus['source'], withUu
     source,
     timestamp: t.updatedAt,
     labels: t.labels,
-    ...(t.reason !== undefined ? { reason: t.reason } : {}),
-    ...(t.message !== undefined ? { message: t.message } : {}),
-    ...(t.exitCode !== undefined ? { exitCode: t.exitCode } : {}),
-    ...(t.healthy !== undefined ? { healthy: t.healthy } : {}),
-    ...(withUuid && t.statusUuid ? { uuid: t.statusUuid } : {}),
   };
+  if (t.reason !== undefined) s.reason = t.reason;
+  if (t.message !== undefined) s.message = t.message;
+  if (t.exitCode !== undefined) s.exitCode = t.exitCode;
+  if (t.healthy !== undefined) s.healthy = t.healthy;
+  if (withUuid && t.statusUuid) s.uuid = t.statusUuid;
+  return s;
 }
 
 const TASK_VIEW_FIELDS: Array<keyof TaskView> = ['state', 'reason', 'message', 'exitCode', 'healthy', 'updatedAt', 'startedAt', 'endedAt', 'statusUuid'];

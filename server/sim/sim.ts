@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import {
   CLOSE,
+  MAX_BATCH,
   isTerminal,
   type AgentTaskReport,
   type AgentToMaster,
@@ -304,6 +305,10 @@ class SimAgent {
   /** The link's TCP socket, corked for the rest of a turn once something is sent. */
   private socket: Socket | undefined;
   private corked = false;
+  /** The master's `registered` said it takes `updates` batches (and answers with `acks`). */
+  private batches = false;
+  /** Status updates of this turn, for one `updates` message. */
+  private outbox: StatusUpdate[] = [];
 
   constructor(
     private readonly g: SimGroup,
@@ -480,6 +485,7 @@ class SimAgent {
     }
     switch (msg.type) {
       case 'registered':
+        this.batches = msg.batches === true;
         return this.onRegistered(ws, msg.agentId, msg.heartbeatIntervalMs);
       case 'refused':
         // e.g. marked gone: a restarted agent with a fresh work directory joins as a new agent
@@ -495,6 +501,9 @@ class SimAgent {
         return this.kill(msg.taskId, msg.gracePeriodMs);
       case 'ack':
         return this.ack(msg.taskId, msg.uuid);
+      case 'acks':
+        for (const a of msg.acks) this.ack(a.taskId, a.uuid);
+        return;
       case 'files.request':
         this.send({ type: 'files.reply', reqId: msg.reqId, ok: false, status: 404, message: 'a simulated agent keeps no sandbox files' });
         return;
@@ -564,7 +573,7 @@ class SimAgent {
 
   private sendUpdate(p: { update: StatusUpdate; sentAt: number }, again: boolean): void {
     const update = this.agentId && p.update.agentId !== this.agentId ? { ...p.update, agentId: this.agentId } : p.update;
-    if (this.send({ type: 'status', update })) {
+    if (this.sendStatus(update)) {
       p.sentAt = Date.now();
       if (again) this.g.counters.resent++;
       else this.g.counters.updates++;
@@ -573,10 +582,29 @@ class SimAgent {
 
   /** An update about a task this agent keeps no record of: sent once, never resent. */
   private sendTransient(taskId: string, frameworkId: string, state: TaskState, reason: StatusReason | undefined, message: string): void {
-    this.send({
-      type: 'status',
-      update: { uuid: newUuid(), taskId, frameworkId, agentId: this.agentId ?? '', state, ...(reason ? { reason } : {}), message, timestamp: Date.now() },
-    });
+    this.sendStatus({ uuid: newUuid(), taskId, frameworkId, agentId: this.agentId ?? '', state, ...(reason ? { reason } : {}), message, timestamp: Date.now() });
+  }
+
+  /**
+   * As the real agent: to a master that takes batches, the updates of one turn leave together
+   * in one `updates` message (in the order they were made); else each on its own.
+   */
+  private sendStatus(update: StatusUpdate): boolean {
+    if (!this.isRegistered) return false;
+    if (!this.batches) return this.send({ type: 'status', update });
+    if (this.outbox.length === 0) setImmediate(() => this.flushOutbox());
+    this.outbox.push(update);
+    return true;
+  }
+
+  private flushOutbox(): void {
+    const updates = this.outbox;
+    this.outbox = [];
+    if (!this.batches) {
+      for (const update of updates) this.send({ type: 'status', update });
+      return;
+    }
+    for (let i = 0; i < updates.length; i += MAX_BATCH) this.send({ type: 'updates', updates: updates.slice(i, i + MAX_BATCH) });
   }
 
   /** Resend what waited longer than `olderThanMs` for its ack. */

@@ -36,10 +36,35 @@ export interface TaskRecord extends TaskView {
   healthChecks?: HealthCheckSpec[];
 }
 
+/**
+ * The fields of a task record that change while it lives (status updates, kills, acks). A
+ * status write stores only these; everything else is written once, when the task is created.
+ */
+export const TASK_STATUS_FIELDS = [
+  'state',
+  'reason',
+  'message',
+  'exitCode',
+  'healthy',
+  'statusUuid',
+  'updatedAt',
+  'startedAt',
+  'endedAt',
+  'pendingAck',
+  'killRequested',
+  'killGracePeriodMs',
+] as const satisfies ReadonlyArray<keyof TaskRecord>;
+
 export interface StoreWrite {
   agents?: AgentRecord[];
   frameworks?: FrameworkRecord[];
+  /** Whole task records (new tasks, or any change outside TASK_STATUS_FIELDS). */
   tasks?: TaskRecord[];
+  /**
+   * Tasks whose whole record was written before and of which only TASK_STATUS_FIELDS changed
+   * since: only those fields are written (the rest of the row stays as it was).
+   */
+  taskStatus?: TaskRecord[];
   deleteTasks?: string[];
   meta?: Record<string, string>;
   /** Framework documents (apps, deployments, jobs …); `data: null` deletes. */
@@ -51,6 +76,11 @@ export interface Store {
   load(): { agents: AgentRecord[]; frameworks: FrameworkRecord[]; tasks: TaskRecord[] };
   /** Atomically and durably apply one batch of writes. Returns after the commit. */
   write(batch: StoreWrite): void;
+  /**
+   * The same, without making the caller wait: resolves after the commit. Batches commit in the
+   * order given. Records are read (serialized) before it returns. Optional.
+   */
+  writeAsync?(batch: StoreWrite): Promise<void>;
   /** Every document of a collection, in id order. */
   loadDocs<T = unknown>(collection: string): Array<{ id: string; data: T }>;
   getDoc<T = unknown>(collection: string, id: string): T | undefined;

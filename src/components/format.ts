@@ -45,8 +45,14 @@ export function formatCpuCount(cpus: number): string {
 }
 
 /** Absolute local date and time, for a title next to a relative time. */
+// toLocaleString with options builds a formatter on every call (~1 ms): rows re-render often
+let dateTimeFormat: Intl.DateTimeFormat | undefined;
+
 export function formatDateTime(at: number): string {
-  return new Date(at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  // Intl throws on an invalid time where toLocaleString said "Invalid Date": keep saying that
+  if (!Number.isFinite(at)) return new Date(at).toLocaleString();
+  dateTimeFormat ??= new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  return dateTimeFormat.format(at);
 }
 
 /** An ISO timestamp (Marathon's versions) to ms, or NaN. */

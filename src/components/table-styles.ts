@@ -52,6 +52,14 @@ export const tableStyles = css`
   .muted {
     color: var(--md-sys-color-on-surface-variant, #43474e);
   }
+  /* more-rows.ts: the last row of a long table */
+  tr.more td {
+    padding-block: 4px;
+    text-align: center;
+  }
+  tr.more .muted {
+    margin-inline-end: 8px;
+  }
   .visually-hidden {
     position: absolute;
     width: 1px;

@@ -1,11 +1,12 @@
 import { LitElement, css, html, nothing } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import { customElement, property, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import '@material/web/progress/linear-progress.js';
 import type { AgentView } from '../../protocol/types.js';
 import { nodeHref } from '../state/activity.js';
 import { dropTarget } from '../state/drag.js';
 import { formatCpus, formatMiB, percent } from './format.js';
+import { moreRows, ROWS_PER_PAGE } from './more-rows.js';
 import { agentStateChip } from './states.js';
 import { tableStyles } from './table-styles.js';
 import './yg-state-chip.js';
@@ -75,6 +76,11 @@ export class YgAgentTable extends LitElement {
   /** True until the first snapshot: shows progress instead of "no agents". */
   @property({ type: Boolean }) loading = false;
 
+  /** Rows rendered at first and added per "Show more" (more-rows.ts). */
+  @property({ type: Number }) pageSize = ROWS_PER_PAGE;
+  /** Pages shown. */
+  @state() private pages = 1;
+
   override render() {
     return html`
       <div class="frame">
@@ -93,7 +99,8 @@ export class YgAgentTable extends LitElement {
           <tbody>
             ${this.agents.length === 0
               ? html`<tr><td colspan="7">${this.#placeholder()}</td></tr>`
-              : repeat(this.agents, (agent) => agent.id, (agent) => this.#row(agent))}
+              : repeat(this.agents.slice(0, this.pages * this.pageSize), (agent) => agent.id, (agent) => this.#row(agent))}
+            ${moreRows(Math.min(this.pages * this.pageSize, this.agents.length), this.agents.length, 'nodes', 7, this.pageSize, () => this.pages++)}
           </tbody>
         </table>
       </div>

@@ -211,7 +211,7 @@ export class YgCatalogTray extends LitElement {
             @pointerdown=${(e: PointerEvent) => this.#press(e, p)}
           >
             <span slot="actions" class="handle" data-drag-handle title=${`Drag ${p.name}`} aria-hidden="true">${handleIcon}</span>
-            <yg-deploy-menu slot="actions" data-no-drag compact .pkg=${p} .options=${this.optionsFor(p)} ?loading=${this.checking.has(p.name)}></yg-deploy-menu>
+            <yg-deploy-menu slot="actions" data-no-drag compact .pkg=${p} .optionsFor=${() => this.optionsFor(p)} ?loading=${this.checking.has(p.name)}></yg-deploy-menu>
           </yg-package-tile>
         </li>`,
       )}

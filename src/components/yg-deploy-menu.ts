@@ -70,6 +70,11 @@ export class YgDeployMenu extends LitElement {
 
   @property({ attribute: false }) pkg?: PackageSummary;
   @property({ attribute: false }) options: readonly DeployOption[] = [];
+  /**
+   * The options, asked for only while the menu is open (instead of `options`): with 10,000 nodes
+   * a closed menu holds no items, and nothing judges the nodes for it while the cluster changes.
+   */
+  @property({ attribute: false }) optionsFor?: () => readonly DeployOption[];
   /** Room on the nodes is still being checked (the verdicts may change). */
   @property({ type: Boolean }) loading = false;
   /** An icon button instead of a text button. */
@@ -107,8 +112,8 @@ export class YgDeployMenu extends LitElement {
         @closed=${() => (this.open = false)}
         @close-menu=${this.#onChoose}
       >
-        ${this.options.map(
-          (o, i) => html`${i > 0 && o.target.kind !== this.options[i - 1]!.target.kind ? html`<md-divider role="separator"></md-divider>` : nothing}
+        ${this.#options().map(
+          (o, i, all) => html`${i > 0 && o.target.kind !== all[i - 1]!.target.kind ? html`<md-divider role="separator"></md-divider>` : nothing}
             <md-menu-item class=${o.verdict.ok ? '' : 'blocked'} data-target=${JSON.stringify(o.target)}>
               <div slot="headline">${o.label}</div>
               ${o.verdict.ok ? nothing : html`<div slot="supporting-text">${o.verdict.text}</div>`}
@@ -118,14 +123,24 @@ export class YgDeployMenu extends LitElement {
       </md-menu>`;
   }
 
+  #options(): readonly DeployOption[] {
+    if (!this.optionsFor) return this.options;
+    return this.open ? this.optionsFor() : [];
+  }
+
   /** Opens the menu (a page may offer this from elsewhere, e.g. a shortcut). */
-  show() {
-    if (this.menu) this.menu.open = true;
+  async show() {
+    if (!this.menu) return;
+    // the items first, so the menu opens at its size
+    this.open = true;
+    await this.updateComplete;
+    this.menu.open = true;
   }
 
   #toggle() {
     if (!this.menu) return;
-    this.menu.open = !this.menu.open;
+    if (this.menu.open) this.menu.open = false;
+    else void this.show();
   }
 
   #onOpening() {

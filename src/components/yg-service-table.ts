@@ -9,6 +9,7 @@ import { ClockController } from './clock-controller.js';
 import { formatCpus, formatMiB, parseIso } from './format.js';
 import { icons } from './icons.js';
 import { serviceStatusChip } from './states.js';
+import { moreRows, ROWS_PER_PAGE } from './more-rows.js';
 import { tableStyles } from './table-styles.js';
 import { timeAgo } from './time.js';
 import './yg-state-chip.js';
@@ -155,6 +156,10 @@ export class YgServiceTable extends LitElement {
 
   /** Group ids folded by the user. */
   @state() private collapsed: ReadonlySet<string> = new Set();
+  /** Rows rendered at first and added per "Show more" (more-rows.ts). */
+  @property({ type: Number }) pageSize = ROWS_PER_PAGE;
+  /** Pages shown. */
+  @state() private pages = 1;
 
   readonly #clock = new ClockController(this, 10_000);
   readonly #tree = memoize(serviceTree);
@@ -179,7 +184,8 @@ export class YgServiceTable extends LitElement {
           <tbody>
             ${rows.length === 0
               ? html`<tr><td colspan="7">${this.#placeholder()}</td></tr>`
-              : repeat(visible, (row) => `${row.kind}:${row.id}`, (row) => (row.kind === 'group' ? this.#group(row) : this.#app(row)))}
+              : repeat(visible.slice(0, this.pages * this.pageSize), (row) => `${row.kind}:${row.id}`, (row) => (row.kind === 'group' ? this.#group(row) : this.#app(row)))}
+            ${moreRows(Math.min(this.pages * this.pageSize, visible.length), visible.length, 'rows', 7, this.pageSize, () => this.pages++)}
           </tbody>
         </table>
       </div>

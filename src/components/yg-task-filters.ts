@@ -1,5 +1,5 @@
 import { LitElement, css, html } from 'lit';
-import { customElement, property } from 'lit/decorators.js';
+import { customElement, property, state } from 'lit/decorators.js';
 import '@material/web/select/outlined-select.js';
 import '@material/web/select/select-option.js';
 import '@material/web/textfield/outlined-text-field.js';
@@ -18,6 +18,13 @@ export interface TaskFilter {
 
 export const NO_TASK_FILTER: TaskFilter = Object.freeze({ state: '', agent: '', service: '', q: '' });
 
+/**
+ * Above this many choices a select would put thousands of option elements into the page (10,000
+ * agents: seconds to render, and every layout of the page pays for them); the field then takes a
+ * hostname or service id typed in, checked on Enter or when it loses focus.
+ */
+export const MAX_SELECT_OPTIONS = 200;
+
 /** State, agent, service and free text. Controlled: `value` in, `yg-task-filter-change` out. */
 @customElement('yg-task-filters')
 export class YgTaskFilters extends LitElement {
@@ -29,6 +36,8 @@ export class YgTaskFilters extends LitElement {
       display: grid;
       grid-template-columns: minmax(12rem, 2fr) repeat(3, minmax(10rem, 1fr));
       gap: 12px;
+      /* a field with supporting text (many agents or services) is taller: the others keep their height */
+      align-items: start;
     }
     md-outlined-select,
     md-outlined-text-field {
@@ -60,6 +69,9 @@ export class YgTaskFilters extends LitElement {
   /** Service ids to offer. */
   @property({ attribute: false }) services: readonly string[] = [];
 
+  /** What was typed into a large list's field that names nothing, per field. */
+  @state() private unknown: { agent?: string; service?: string } = {};
+
   override render() {
     const v = this.value;
     return html`<form role="search" aria-label="Filter tasks" @submit=${(e: Event) => e.preventDefault()}>
@@ -81,21 +93,76 @@ export class YgTaskFilters extends LitElement {
           </md-select-option>`,
         )}
       </md-outlined-select>
-      <md-outlined-select name="agent" label="Agent" .value=${v.agent} @change=${(e: Event) => this.#change({ agent: (e.target as MdOutlinedSelect).value })}>
-        <md-select-option value="" ?selected=${v.agent === ''}><div slot="headline">Any agent</div></md-select-option>
-        ${this.agents.map(
-          (agent) => html`<md-select-option value=${agent.id} ?selected=${v.agent === agent.id}>
-            <div slot="headline">${agent.hostname}</div>
-          </md-select-option>`,
-        )}
-      </md-outlined-select>
-      <md-outlined-select name="service" label="Service" .value=${v.service} @change=${(e: Event) => this.#change({ service: (e.target as MdOutlinedSelect).value })}>
-        <md-select-option value="" ?selected=${v.service === ''}><div slot="headline">Any service</div></md-select-option>
-        ${this.services.map(
-          (id) => html`<md-select-option value=${id} ?selected=${v.service === id}><div slot="headline">${id}</div></md-select-option>`,
-        )}
-      </md-outlined-select>
+      ${this.agents.length > MAX_SELECT_OPTIONS ? this.#agentField(v) : this.#agentSelect(v)}
+      ${this.services.length > MAX_SELECT_OPTIONS ? this.#serviceField(v) : this.#serviceSelect(v)}
     </form>`;
+  }
+
+  #agentSelect(v: TaskFilter) {
+    return html`<md-outlined-select name="agent" label="Agent" .value=${v.agent} @change=${(e: Event) => this.#change({ agent: (e.target as MdOutlinedSelect).value })}>
+      <md-select-option value="" ?selected=${v.agent === ''}><div slot="headline">Any agent</div></md-select-option>
+      ${this.agents.map(
+        (agent) => html`<md-select-option value=${agent.id} ?selected=${v.agent === agent.id}>
+          <div slot="headline">${agent.hostname}</div>
+        </md-select-option>`,
+      )}
+    </md-outlined-select>`;
+  }
+
+  #serviceSelect(v: TaskFilter) {
+    return html`<md-outlined-select name="service" label="Service" .value=${v.service} @change=${(e: Event) => this.#change({ service: (e.target as MdOutlinedSelect).value })}>
+      <md-select-option value="" ?selected=${v.service === ''}><div slot="headline">Any service</div></md-select-option>
+      ${this.services.map(
+        (id) => html`<md-select-option value=${id} ?selected=${v.service === id}><div slot="headline">${id}</div></md-select-option>`,
+      )}
+    </md-outlined-select>`;
+  }
+
+  /** Many agents: the hostname (or agent id) typed in. */
+  #agentField(v: TaskFilter) {
+    const typed = this.unknown.agent;
+    const shown = typed ?? (v.agent ? (this.agents.find((a) => a.id === v.agent)?.hostname ?? v.agent) : '');
+    return html`<md-outlined-text-field
+      name="agent"
+      label="Agent hostname"
+      .value=${shown}
+      ?error=${typed !== undefined}
+      error-text=${typed !== undefined ? `No agent is named ${typed}` : ''}
+      supporting-text=${typed === undefined ? `${this.agents.length.toLocaleString('en')} agents` : ''}
+      @change=${(e: Event) => this.#pick('agent', (e.target as MdOutlinedTextField).value)}
+    ></md-outlined-text-field>`;
+  }
+
+  /** Many services: the service id typed in. */
+  #serviceField(v: TaskFilter) {
+    const typed = this.unknown.service;
+    return html`<md-outlined-text-field
+      name="service"
+      label="Service ID"
+      .value=${typed ?? v.service}
+      ?error=${typed !== undefined}
+      error-text=${typed !== undefined ? `No service ${typed}` : ''}
+      supporting-text=${typed === undefined ? `${this.services.length.toLocaleString('en')} services` : ''}
+      @change=${(e: Event) => this.#pick('service', (e.target as MdOutlinedTextField).value)}
+    ></md-outlined-text-field>`;
+  }
+
+  /** A typed agent or service: chosen when it names one (or is empty: any), else shown as unknown. */
+  #pick(field: 'agent' | 'service', text: string) {
+    const wanted = text.trim();
+    let id: string | undefined;
+    if (!wanted) id = '';
+    else if (field === 'service') id = this.services.includes(wanted) ? wanted : undefined;
+    else {
+      const lower = wanted.toLowerCase();
+      id = (this.agents.find((a) => a.hostname.toLowerCase() === lower) ?? this.agents.find((a) => a.id === wanted))?.id;
+    }
+    if (id === undefined) {
+      this.unknown = { ...this.unknown, [field]: wanted };
+      return;
+    }
+    this.unknown = { ...this.unknown, [field]: undefined };
+    if (id !== this.value[field]) this.#change({ [field]: id });
   }
 
   #change(patch: Partial<TaskFilter>) {

@@ -3,7 +3,7 @@ import type { PropertyValues } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
 import { repeat } from 'lit/directives/repeat.js';
 import '@material/web/progress/linear-progress.js';
-import type { TaskView } from '../../protocol/types.js';
+import type { TaskSummary } from '../../protocol/types.js';
 import { ClockController } from './clock-controller.js';
 import type { TaskColumn } from './yg-task-row.js';
 import './yg-task-row.js';
@@ -91,7 +91,7 @@ export class YgTaskList extends LitElement {
   `;
 
   /** In display order; the view sorts and filters. */
-  @property({ attribute: false }) tasks: readonly TaskView[] = [];
+  @property({ attribute: false }) tasks: readonly TaskSummary[] = [];
   /** Agent id → hostname. */
   @property({ attribute: false }) agentNames: ReadonlyMap<string, string> = new Map();
   /** Optional columns to show; a node's page leaves out the agent, a service's the service. */
@@ -154,7 +154,7 @@ export class YgTaskList extends LitElement {
     if (changed.has('tasks') && (this.activeId === undefined || this.#indexOf(this.activeId) < 0)) this.activeId = this.tasks[0]?.id;
   }
 
-  #indexCache: { tasks: readonly TaskView[]; id: string | undefined; index: number } | undefined;
+  #indexCache: { tasks: readonly TaskSummary[]; id: string | undefined; index: number } | undefined;
 
   #indexOf(id: string | undefined): number {
     const c = this.#indexCache;
@@ -170,8 +170,12 @@ export class YgTaskList extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
-    // After this update, not inside it: the window may then need other rows.
-    if (changed.has('tasks') || changed.has('narrow' as keyof YgTaskList)) queueMicrotask(() => this.#measure());
+    // After this update, not inside it: the window may then need other rows. Only a list of
+    // another length can need them (a re-sorted one shows other tasks in the same rows), and
+    // measuring forces a layout, which a change a few times a second should not pay for.
+    const previous = changed.get('tasks') as readonly TaskSummary[] | undefined;
+    const resized = changed.has('tasks') && (previous === undefined || previous.length !== this.tasks.length);
+    if (resized || changed.has('narrow' as keyof YgTaskList)) queueMicrotask(() => this.#measure());
   }
 
   override render() {

@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { TaskView } from '../../protocol/types.js';
+import type { TaskSummary } from '../../protocol/types.js';
 import { nodeHref, serviceHref, taskHref } from '../state/activity.js';
 import { serviceOf } from '../state/labels.js';
 import { formatCpus, formatMiB } from './format.js';
@@ -128,7 +128,7 @@ export class YgTaskRow extends LitElement {
     }
   `;
 
-  @property({ attribute: false }) task?: TaskView;
+  @property({ attribute: false }) task?: TaskSummary;
   @property() agentName?: string;
   @property({ type: Number }) now = Date.now();
   @property({ type: Boolean, reflect: true }) narrow = false;
@@ -165,8 +165,8 @@ export class YgTaskRow extends LitElement {
               : html`<a href=${nodeHref(task.agentId)} tabindex=${tab}>${this.agentName}</a>`}
           </span>`
         : nothing}
-      <span role="cell" class="c-cpus num">${formatCpus(task.resources.cpus)}<span class="unit"> CPUs</span></span>
-      <span role="cell" class="c-mem num">${formatMiB(task.resources.mem)}</span>
+      <span role="cell" class="c-cpus num">${formatCpus(task.cpus)}<span class="unit"> CPUs</span></span>
+      <span role="cell" class="c-mem num">${formatMiB(task.mem)}</span>
       <span role="cell" class="c-time num">${timeAgo(task.updatedAt, this.now)}</span>
     `;
   }

@@ -14,6 +14,11 @@ export function reactivateAgent(api: Api, id: string): Promise<AgentView> {
   return api.request<AgentView>(`${agentPath(id)}/reactivate`, { method: 'POST', body: {} });
 }
 
+/** A task in full (command, environment, labels, ports, disk): the stream carries summaries only. */
+export function getTask(api: Api, id: string, signal?: AbortSignal): Promise<TaskView> {
+  return api.request<TaskView>(`/api/v1/tasks/${encodeURIComponent(id)}`, { signal });
+}
+
 export function killTask(api: Api, id: string): Promise<TaskView> {
   return api.request<TaskView>(`/api/v1/tasks/${encodeURIComponent(id)}/kill`, { method: 'POST', body: {} });
 }

@@ -3,6 +3,7 @@
 import type { AgentState, DeploymentView, TaskState } from '../../protocol/types.js';
 import { isTerminal } from '../../protocol/types.js';
 import type { ClusterState } from './cluster-state.js';
+import { forEachChange } from './id-map.js';
 import { Writable } from './readable.js';
 import type { Readable } from './readable.js';
 
@@ -69,48 +70,36 @@ export function diffActivity(prev: ClusterState, next: ClusterState, now: number
     }
   }
 
-  if (prev.agents !== next.agents) {
-    for (const [id, after] of next.agents) {
-      const before = prev.agents.get(id);
-      if (before === after) continue;
-      if (before === undefined) {
-        items.push({ at: now, kind: 'agent', tone: 'ok', text: `Agent ${after.hostname} registered`, href: nodeHref(id) });
-      } else if (before.state !== after.state) {
-        const { verb, tone } = AGENT_TEXT[after.state] ?? { verb: `is ${after.state}`, tone: 'neutral' };
-        items.push({ at: after.unreachableAt ?? now, kind: 'agent', tone, text: `Agent ${after.hostname} ${verb}`, href: nodeHref(id) });
-      }
+  forEachChange(prev.agents, next.agents, (id, before, after) => {
+    if (after === undefined) {
+      items.push({ at: now, kind: 'agent', tone: 'neutral', text: `Agent ${before!.hostname} was removed` });
+    } else if (before === undefined) {
+      items.push({ at: now, kind: 'agent', tone: 'ok', text: `Agent ${after.hostname} registered`, href: nodeHref(id) });
+    } else if (before.state !== after.state) {
+      const { verb, tone } = AGENT_TEXT[after.state] ?? { verb: `is ${after.state}`, tone: 'neutral' };
+      items.push({ at: after.unreachableAt ?? now, kind: 'agent', tone, text: `Agent ${after.hostname} ${verb}`, href: nodeHref(id) });
     }
-    for (const [id, before] of prev.agents) {
-      if (!next.agents.has(id)) items.push({ at: now, kind: 'agent', tone: 'neutral', text: `Agent ${before.hostname} was removed` });
-    }
-  }
+  });
 
-  if (prev.services !== next.services) {
-    for (const [id, after] of next.services) {
-      const before = prev.services.get(id);
-      if (before === after) continue;
-      if (before === undefined) {
-        items.push({ at: now, kind: 'service', tone: 'pending', text: `Service ${id} created`, href: serviceHref(id) });
-      } else if (before.status !== after.status && (after.status === 'Delayed' || after.status === 'Waiting')) {
-        items.push({ at: now, kind: 'service', tone: 'warn', text: `Service ${id} is ${after.status.toLowerCase()}`, href: serviceHref(id) });
-      }
+  forEachChange(prev.services, next.services, (id, before, after) => {
+    if (after === undefined) {
+      items.push({ at: now, kind: 'service', tone: 'neutral', text: `Service ${id} removed` });
+    } else if (before === undefined) {
+      items.push({ at: now, kind: 'service', tone: 'pending', text: `Service ${id} created`, href: serviceHref(id) });
+    } else if (before.status !== after.status && (after.status === 'Delayed' || after.status === 'Waiting')) {
+      items.push({ at: now, kind: 'service', tone: 'warn', text: `Service ${id} is ${after.status.toLowerCase()}`, href: serviceHref(id) });
     }
-    for (const id of prev.services.keys()) {
-      if (!next.services.has(id)) items.push({ at: now, kind: 'service', tone: 'neutral', text: `Service ${id} removed` });
-    }
-  }
+  });
 
-  if (prev.tasks !== next.tasks) {
-    for (const [id, after] of next.tasks) {
-      const before = prev.tasks.get(id);
-      if (before === after || (before !== undefined && before.state === after.state)) continue;
-      // Launches are told when they run (or fail); staging and starting are too chatty.
-      if (after.state === 'TASK_STAGING' || after.state === 'TASK_STARTING') continue;
-      const tone = TASK_TONE[after.state] ?? 'neutral';
-      const reason = isTerminal(after.state) && after.message ? `: ${after.message}` : '';
-      items.push({ at: after.updatedAt || now, kind: 'task', tone, text: `Task ${after.name || id} ${stateWord(after.state)}${reason}`, href: taskHref(id) });
-    }
-  }
+  // Only the tasks that changed are looked at (IdMap knows them): 100,000 tasks cost nothing per event.
+  forEachChange(prev.tasks, next.tasks, (id, before, after) => {
+    if (after === undefined || (before !== undefined && before.state === after.state)) return;
+    // Launches are told when they run (or fail); staging and starting are too chatty.
+    if (after.state === 'TASK_STAGING' || after.state === 'TASK_STARTING') return;
+    const tone = TASK_TONE[after.state] ?? 'neutral';
+    const reason = isTerminal(after.state) && after.message ? `: ${after.message}` : '';
+    items.push({ at: after.updatedAt || now, kind: 'task', tone, text: `Task ${after.name || id} ${stateWord(after.state)}${reason}`, href: taskHref(id) });
+  });
   return items.sort((a, b) => b.at - a.at).map((item, i) => ({ ...item, key: `${next.seq}:${i}` }));
 }
 

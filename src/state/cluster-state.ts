@@ -1,19 +1,26 @@
+import { COMPACT_KINDS, COMPACT_OPS } from '../../protocol/types.js';
 import type {
   AgentView,
-  ClusterEvent,
-  ClusterSnapshot,
+  CompactEvents,
   DeploymentView,
+  EntityKind,
   FrameworkView,
   JobRunView,
   JobView,
   ServiceView,
-  TaskView,
+  StreamEvent,
+  StreamSnapshot,
+  TaskSummary,
 } from '../../protocol/types.js';
+import { IdMap } from './id-map.js';
 
 /**
  * The dashboard's normalized copy of the cluster. Immutable: applying events gives a new state
  * in which only the changed objects (and the maps holding them) have new identities, so Lit's
- * identity checks and keyed `repeat` re-render just the rows that changed.
+ * identity checks and keyed `repeat` re-render just the rows that changed. The maps are IdMaps
+ * (id-map.ts): a change copies a bucket, not 100,000 entries, and a map knows which ids changed
+ * against its recent versions (`changedIds`), for derived data that updates incrementally.
+ * Tasks are summaries (protocol TaskSummary); a task's page reads the rest over REST.
  */
 export interface ClusterState {
   /** The master run these sequence numbers belong to; undefined before the first snapshot. */
@@ -21,7 +28,7 @@ export interface ClusterState {
   /** Sequence number of the last event applied. */
   readonly seq: number;
   readonly agents: ReadonlyMap<string, AgentView>;
-  readonly tasks: ReadonlyMap<string, TaskView>;
+  readonly tasks: ReadonlyMap<string, TaskSummary>;
   readonly frameworks: ReadonlyMap<string, FrameworkView>;
   readonly services: ReadonlyMap<string, ServiceView>;
   readonly deployments: ReadonlyMap<string, DeploymentView>;
@@ -35,38 +42,34 @@ export interface ClusterState {
 export const EMPTY_CLUSTER: ClusterState = Object.freeze({
   epoch: undefined,
   seq: 0,
-  agents: new Map(),
-  tasks: new Map(),
-  frameworks: new Map(),
-  services: new Map(),
-  deployments: new Map(),
-  jobs: new Map(),
-  jobRuns: new Map(),
+  agents: IdMap.empty<AgentView>(),
+  tasks: IdMap.empty<TaskSummary>(),
+  frameworks: IdMap.empty<FrameworkView>(),
+  services: IdMap.empty<ServiceView>(),
+  deployments: IdMap.empty<DeploymentView>(),
+  jobs: IdMap.empty<JobView>(),
+  jobRuns: IdMap.empty<JobRunView>(),
   loaded: false,
 });
 
-function byId<T extends { id: string }>(items: readonly T[]): Map<string, T> {
-  return new Map(items.map((item) => [item.id, item]));
-}
-
-export function fromSnapshot(snapshot: ClusterSnapshot): ClusterState {
+export function fromSnapshot(snapshot: StreamSnapshot): ClusterState {
   return {
     epoch: snapshot.epoch,
     seq: snapshot.seq,
-    agents: byId(snapshot.agents),
-    tasks: byId(snapshot.tasks),
-    frameworks: byId(snapshot.frameworks),
-    services: byId(snapshot.services ?? []),
-    deployments: byId(snapshot.deployments ?? []),
-    jobs: byId(snapshot.jobs ?? []),
-    jobRuns: byId(snapshot.jobRuns ?? []),
+    agents: IdMap.byId(snapshot.agents),
+    tasks: IdMap.byId(snapshot.tasks),
+    frameworks: IdMap.byId(snapshot.frameworks),
+    services: IdMap.byId(snapshot.services ?? []),
+    deployments: IdMap.byId(snapshot.deployments ?? []),
+    jobs: IdMap.byId(snapshot.jobs ?? []),
+    jobRuns: IdMap.byId(snapshot.jobRuns ?? []),
     loaded: true,
   };
 }
 
 type Collection = 'agents' | 'tasks' | 'frameworks' | 'services' | 'deployments' | 'jobs' | 'jobRuns';
 
-const COLLECTION: Record<ClusterEvent['kind'], Collection> = {
+const COLLECTION: Record<EntityKind, Collection> = {
   agent: 'agents',
   task: 'tasks',
   framework: 'frameworks',
@@ -75,6 +78,28 @@ const COLLECTION: Record<ClusterEvent['kind'], Collection> = {
   job: 'jobs',
   jobRun: 'jobRuns',
 };
+
+const KIND_OF_LETTER = new Map(Object.entries(COMPACT_KINDS).map(([kind, letter]) => [letter, kind as EntityKind]));
+const OP_OF_SIGN = new Map(Object.entries(COMPACT_OPS).map(([op, sign]) => [sign, op as StreamEvent['op']]));
+
+/**
+ * The events of a compact batch (protocol CompactEvents: `[firstSeq, [code, id, data?], …]`).
+ * Throws on a malformed batch: the caller starts over with a snapshot.
+ */
+export function decodeCompact(batch: CompactEvents): StreamEvent[] {
+  const first = batch[0];
+  if (typeof first !== 'number') throw new Error('a compact batch starts with its sequence number');
+  const out: StreamEvent[] = new Array(batch.length - 1);
+  for (let i = 1; i < batch.length; i++) {
+    const e = batch[i] as [string, string, unknown?];
+    const code = e[0];
+    const kind = KIND_OF_LETTER.get(code[0]!);
+    const op = OP_OF_SIGN.get(code.slice(1));
+    if (!kind || !op || typeof e[1] !== 'string') throw new Error(`unknown event ${String(code)}`);
+    out[i - 1] = (op === 'delete' ? { seq: first + i - 1, kind, op, id: e[1] } : { seq: first + i - 1, kind, op, id: e[1], data: e[2] }) as StreamEvent;
+  }
+  return out;
+}
 
 /**
  * Merges a patch; returns the same object when no field actually changes. A `null` in a patch
@@ -89,17 +114,23 @@ function patched<T extends object>(current: T, patch: Partial<T>): T {
   return next as T;
 }
 
+function asIdMap<V>(map: ReadonlyMap<string, V>): IdMap<V> {
+  return map instanceof IdMap ? (map as IdMap<V>) : IdMap.from(map);
+}
+
 /**
  * Applies events in order. Events at or below `state.seq` are already reflected (the snapshot
  * or an earlier batch included them) and are skipped, which makes a resume that overlaps
  * harmless. A patch for an unknown id is dropped: without a `put` there is no whole object.
  */
-export function applyEvents(state: ClusterState, events: readonly ClusterEvent[]): ClusterState {
-  // Each map is copied at most once per batch, on its first change.
-  const copies: Partial<Record<Collection, Map<string, unknown>>> = {};
-  const writable = (name: Collection): Map<string, unknown> =>
-    (copies[name] ??= new Map<string, unknown>(state[name]));
-  const current = (name: Collection): ReadonlyMap<string, unknown> => copies[name] ?? state[name];
+export function applyEvents(state: ClusterState, events: readonly StreamEvent[]): ClusterState {
+  // Per collection, the new value of each id touched in this batch (undefined: deleted).
+  const changes: Partial<Record<Collection, Map<string, unknown>>> = {};
+  const current = (name: Collection, id: string): unknown => {
+    const pending = changes[name];
+    return pending?.has(id) ? pending.get(id) : (state[name] as ReadonlyMap<string, unknown>).get(id);
+  };
+  const set = (name: Collection, id: string, value: unknown) => (changes[name] ??= new Map()).set(id, value);
 
   let seq = state.seq;
   for (const event of events) {
@@ -108,31 +139,27 @@ export function applyEvents(state: ClusterState, events: readonly ClusterEvent[]
     const name = COLLECTION[event.kind];
     switch (event.op) {
       case 'put':
-        writable(name).set(event.id, event.data);
+        set(name, event.id, event.data);
         break;
       case 'patch': {
-        const existing = current(name).get(event.id) as object | undefined;
+        const existing = current(name, event.id) as object | undefined;
         if (existing === undefined) break;
         const next = patched(existing, event.data as Partial<typeof existing>);
-        if (next !== existing) writable(name).set(event.id, next);
+        if (next !== existing) set(name, event.id, next);
         break;
       }
       case 'delete':
-        if (current(name).has(event.id)) writable(name).delete(event.id);
+        if (current(name, event.id) !== undefined) set(name, event.id, undefined);
         break;
     }
   }
 
   if (seq === state.seq) return state;
-  return {
-    ...state,
-    seq,
-    agents: (copies.agents as Map<string, AgentView> | undefined) ?? state.agents,
-    tasks: (copies.tasks as Map<string, TaskView> | undefined) ?? state.tasks,
-    frameworks: (copies.frameworks as Map<string, FrameworkView> | undefined) ?? state.frameworks,
-    services: (copies.services as Map<string, ServiceView> | undefined) ?? state.services,
-    deployments: (copies.deployments as Map<string, DeploymentView> | undefined) ?? state.deployments,
-    jobs: (copies.jobs as Map<string, JobView> | undefined) ?? state.jobs,
-    jobRuns: (copies.jobRuns as Map<string, JobRunView> | undefined) ?? state.jobRuns,
-  };
+  const next = { ...state, seq } as { -readonly [K in keyof ClusterState]: ClusterState[K] };
+  for (const [name, pending] of Object.entries(changes) as Array<[Collection, Map<string, unknown>]>) {
+    const base = asIdMap(state[name] as ReadonlyMap<string, unknown>);
+    const updated = base.with(pending);
+    if (updated !== base) (next as Record<Collection, ReadonlyMap<string, unknown>>)[name] = updated;
+  }
+  return next;
 }

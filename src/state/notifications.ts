@@ -5,6 +5,7 @@
 import { createContext } from '@lit/context';
 import { nodeHref, serviceHref, taskHref } from './activity.js';
 import type { ClusterState } from './cluster-state.js';
+import { forEachChange } from './id-map.js';
 import type { ConnectionInfo } from './cluster-store.js';
 import { Writable } from './readable.js';
 import type { Readable } from './readable.js';
@@ -39,61 +40,49 @@ export function diffAlerts(prev: ClusterState, next: ClusterState): Alert[] {
   if (!prev.loaded || !next.loaded || prev.epoch !== next.epoch || prev === next) return [];
   const alerts: Alert[] = [];
 
-  if (prev.tasks !== next.tasks) {
-    for (const [id, after] of next.tasks) {
-      const before = prev.tasks.get(id);
-      if (before === after || after.state !== 'TASK_FAILED' || before?.state === 'TASK_FAILED') continue;
-      const agent = next.agents.get(after.agentId)?.hostname;
-      const why = after.message || (after.exitCode !== undefined ? `exit code ${after.exitCode}` : stateWord(after.state));
-      alerts.push({
-        title: `Task failed: ${after.name || id}`,
-        body: `${why}${agent ? ` · on ${agent}` : ''}`,
-        url: taskHref(id),
-        tag: `task:${id}`,
-      });
-    }
-  }
+  forEachChange(prev.tasks, next.tasks, (id, before, after) => {
+    if (!after || after.state !== 'TASK_FAILED' || before?.state === 'TASK_FAILED') return;
+    const agent = next.agents.get(after.agentId)?.hostname;
+    const why = after.message || (after.exitCode !== undefined ? `exit code ${after.exitCode}` : stateWord(after.state));
+    alerts.push({
+      title: `Task failed: ${after.name || id}`,
+      body: `${why}${agent ? ` · on ${agent}` : ''}`,
+      url: taskHref(id),
+      tag: `task:${id}`,
+    });
+  });
 
-  if (prev.services !== next.services) {
-    for (const [id, after] of next.services) {
-      const before = prev.services.get(id);
-      if (!before || before === after || !after.healthChecked) continue;
-      if (before.tasksUnhealthy > 0 || after.tasksUnhealthy === 0) continue;
-      alerts.push({
-        title: `Service unhealthy: ${id}`,
-        body: `${after.tasksUnhealthy} of ${after.tasksRunning} running ${after.tasksRunning === 1 ? 'instance fails' : 'instances fail'} its health check.`,
-        url: serviceHref(id),
-        tag: `service:${id}`,
-      });
-    }
-  }
+  forEachChange(prev.services, next.services, (id, before, after) => {
+    if (!before || !after || !after.healthChecked) return;
+    if (before.tasksUnhealthy > 0 || after.tasksUnhealthy === 0) return;
+    alerts.push({
+      title: `Service unhealthy: ${id}`,
+      body: `${after.tasksUnhealthy} of ${after.tasksRunning} running ${after.tasksRunning === 1 ? 'instance fails' : 'instances fail'} its health check.`,
+      url: serviceHref(id),
+      tag: `service:${id}`,
+    });
+  });
 
-  if (prev.jobRuns !== next.jobRuns) {
-    for (const [id, after] of next.jobRuns) {
-      const before = prev.jobRuns.get(id);
-      // A skipped slot is recorded as FAILED without having run: not a failure to wake anyone for.
-      if (before === after || after.status !== 'FAILED' || after.skipped || before?.status === 'FAILED') continue;
-      alerts.push({
-        title: `Job run failed: ${after.jobId}`,
-        body: `${after.reason ?? 'failed'}${after.hostname ? ` · on ${after.hostname}` : ''}`,
-        url: runHref(after.jobId, id),
-        tag: `jobRun:${id}`,
-      });
-    }
-  }
+  forEachChange(prev.jobRuns, next.jobRuns, (id, before, after) => {
+    // A skipped slot is recorded as FAILED without having run: not a failure to wake anyone for.
+    if (!after || after.status !== 'FAILED' || after.skipped || before?.status === 'FAILED') return;
+    alerts.push({
+      title: `Job run failed: ${after.jobId}`,
+      body: `${after.reason ?? 'failed'}${after.hostname ? ` · on ${after.hostname}` : ''}`,
+      url: runHref(after.jobId, id),
+      tag: `jobRun:${id}`,
+    });
+  });
 
-  if (prev.agents !== next.agents) {
-    for (const [id, after] of next.agents) {
-      const before = prev.agents.get(id);
-      if (!before || before === after || after.state !== 'UNREACHABLE' || before.state === 'UNREACHABLE') continue;
-      alerts.push({
-        title: `Agent unreachable: ${after.hostname}`,
-        body: 'It missed its heartbeats; its tasks are unreachable until it is back.',
-        url: nodeHref(id),
-        tag: `agent:${id}`,
-      });
-    }
-  }
+  forEachChange(prev.agents, next.agents, (id, before, after) => {
+    if (!before || !after || after.state !== 'UNREACHABLE' || before.state === 'UNREACHABLE') return;
+    alerts.push({
+      title: `Agent unreachable: ${after.hostname}`,
+      body: 'It missed its heartbeats; its tasks are unreachable until it is back.',
+      url: nodeHref(id),
+      tag: `agent:${id}`,
+    });
+  });
 
   if (alerts.length <= MAX_SEPARATE) return alerts;
   const shown = alerts.slice(0, MAX_SEPARATE).map((a) => a.title);
@@ -148,8 +137,11 @@ export class NotificationSetting {
 
   /** Both the opt-in and the permission: what the notifier checks before showing anything. */
   get active(): boolean {
+    // the opt-in first: reading the browser's permission is a round trip to the browser, and the
+    // notifier asks on every change of the cluster
+    if (!this.#enabled.value) return false;
     this.refresh();
-    return this.#enabled.value && this.#permission.value === 'granted';
+    return this.#permission.value === 'granted';
   }
 
   /**

@@ -1,6 +1,7 @@
 // The dashboard's memory across visits: the last cluster state and the catalog's search answers,
 // kept in IndexedDB, so a reload without the master (or without a network) still shows the
 // cluster as it last was. The service worker caches only the build; data lives here.
+import { fromSnapshot } from './cluster-state.js';
 import type { ClusterState } from './cluster-state.js';
 import type { ConnectionInfo } from './cluster-store.js';
 import { Writable } from './readable.js';
@@ -11,8 +12,10 @@ const DB_VERSION = 1;
 const OBJECT_STORE = 'kv';
 export const CLUSTER_KEY = 'cluster';
 export const CATALOG_KEY = 'catalog';
-/** Bumped when the stored shape changes: an older record is ignored, never misread. */
-const FORMAT = 1;
+/** Bumped when the stored shape changes: an older record is ignored, never misread. 2: tasks as summaries, collections as arrays. */
+export const FORMAT = 2;
+/** The catalog record's format (its shape has not changed). */
+const CATALOG_FORMAT = 1;
 
 /** The few calls the cache needs; IndexedDB in the page, a Map in tests. */
 export interface KeyValueStore {
@@ -80,24 +83,57 @@ export function indexedDbStore(name = DB_NAME, factory: IDBFactory | undefined =
   };
 }
 
-/** What is stored under CLUSTER_KEY. Maps survive IndexedDB's structured clone as they are. */
+const COLLECTIONS = ['agents', 'tasks', 'frameworks', 'services', 'deployments', 'jobs', 'jobRuns'] as const;
+type Collection = (typeof COLLECTIONS)[number];
+
+/** A ClusterState as stored: each collection as the array of its objects (IdMaps do not survive structured clone). */
+export type StoredState = { epoch: string; seq: number } & { [K in Collection]: Array<ClusterState[K] extends ReadonlyMap<string, infer V> ? V : never> };
+
+/** What is stored under CLUSTER_KEY. */
 export interface StoredCluster {
   format: number;
   /** When this state was last known to be the master's (ms since epoch). */
   savedAt: number;
-  state: ClusterState;
+  state: StoredState;
+  /**
+   * A big state's objects are in `count` more records, `${key}/${i}`, each a StoredPart: one
+   * structured clone of 100,000 tasks holds the page up for half a second; parts of
+   * PART_SIZE are cloned one task at a time.
+   */
+  parts?: { key: string; count: number };
 }
 
-const COLLECTIONS = ['agents', 'tasks', 'frameworks', 'services', 'deployments', 'jobs', 'jobRuns'] as const;
+/** Some objects of one collection of a big stored state. */
+export interface StoredPart {
+  name: Collection;
+  items: unknown[];
+}
+
+/** Objects per stored part. */
+export const PART_SIZE = 5_000;
+
+/** The stored form of a loaded state. */
+export function storedState(state: ClusterState): StoredState {
+  const out: Record<string, unknown> = { epoch: state.epoch ?? '', seq: state.seq };
+  for (const name of COLLECTIONS) out[name] = [...state[name].values()];
+  return out as StoredState;
+}
 
 /** Reads a stored record back; anything of another format or shape is treated as absent. */
-export function restoredCluster(stored: unknown): { state: ClusterState; savedAt: number } | undefined {
+export function restoredCluster(stored: unknown, parts: readonly unknown[] = []): { state: ClusterState; savedAt: number } | undefined {
   const record = stored as Partial<StoredCluster> | undefined;
   if (!record || record.format !== FORMAT || typeof record.savedAt !== 'number') return undefined;
-  const state = record.state as Partial<ClusterState> | undefined;
+  const state = record.state as Partial<StoredState> | undefined;
   if (!state || typeof state.epoch !== 'string' || typeof state.seq !== 'number') return undefined;
-  if (!COLLECTIONS.every((name) => state[name] instanceof Map)) return undefined;
-  return { state: { ...(state as ClusterState), loaded: true }, savedAt: record.savedAt };
+  if (!COLLECTIONS.every((name) => Array.isArray(state[name]))) return undefined;
+  if ((record.parts?.count ?? 0) !== parts.length) return undefined;
+  const whole = { ...state } as Record<string, unknown[]>;
+  for (const part of parts as Array<Partial<StoredPart> | undefined>) {
+    if (!part || !COLLECTIONS.includes(part.name as Collection) || !Array.isArray(part.items)) return undefined;
+    whole[part.name!] = whole[part.name!]!.concat(part.items);
+  }
+  const restored = fromSnapshot(whole as unknown as StoredState);
+  return { state: restored, savedAt: record.savedAt };
 }
 
 /** One cached catalog search, as src/data/catalog.ts keeps them. */
@@ -224,17 +260,50 @@ export class OfflineSync {
     const savedAt = this.#store.connection.value.status === 'live' ? this.#now() : (this.#current ?? this.#now());
     if (writeCluster) this.#saved = state;
     if (writeCatalog) this.#catalogSaved = fingerprint;
-    const record: StoredCluster = { format: FORMAT, savedAt, state };
+    const record: StoredCluster | undefined = writeCluster ? { format: FORMAT, savedAt, state: storedState(state) } : undefined;
     this.#writing = this.#writing
       .then(async () => {
-        if (writeCluster) await this.#storage.set(CLUSTER_KEY, record);
-        if (writeCatalog) await this.#storage.set(CATALOG_KEY, { format: FORMAT, entries: catalogEntries });
+        if (record) await this.#writeCluster(record);
+        if (writeCatalog) await this.#storage.set(CATALOG_KEY, { format: CATALOG_FORMAT, entries: catalogEntries });
       })
       .catch((error: unknown) => {
         // Storage full or blocked: the dashboard works as before, just without memory.
         console.warn('Could not keep the cluster state for offline use', error);
       });
     return this.#writing;
+  }
+
+  /**
+   * One record when small; a big state as parts (each its own write, so each clone is short),
+   * then the record naming them, then the parts of the record it replaced are deleted: a
+   * write cut short leaves the previous state whole.
+   */
+  async #writeCluster(record: StoredCluster): Promise<void> {
+    const objects = COLLECTIONS.reduce((n, name) => n + record.state[name].length, 0);
+    const previous = await this.#storage.get<StoredCluster>(CLUSTER_KEY).catch(() => undefined);
+    if (objects <= PART_SIZE) {
+      await this.#storage.set(CLUSTER_KEY, record);
+    } else {
+      const key = `${CLUSTER_KEY}/${record.savedAt}-${Math.random().toString(36).slice(2, 8)}`;
+      const head = { ...record.state } as Record<string, unknown>;
+      let count = 0;
+      for (const name of COLLECTIONS) {
+        const items = record.state[name] as unknown[];
+        head[name] = [];
+        for (let i = 0; i < items.length; i += PART_SIZE) {
+          const part: StoredPart = { name, items: items.slice(i, i + PART_SIZE) };
+          await this.#storage.set(`${key}/${count++}`, part);
+        }
+      }
+      await this.#storage.set(CLUSTER_KEY, { ...record, state: head, parts: { key, count } });
+    }
+    await this.#deleteParts(previous);
+  }
+
+  async #deleteParts(record: StoredCluster | undefined): Promise<void> {
+    const parts = record?.parts;
+    if (!parts || typeof parts.key !== 'string' || !(parts.count >= 0)) return;
+    for (let i = 0; i < parts.count; i++) await this.#storage.delete(`${parts.key}/${i}`);
   }
 
   /** Deletes everything kept (log out). */
@@ -244,7 +313,10 @@ export class OfflineSync {
     this.#catalogSaved = '';
     this.#catalog?.clear();
     this.#writing = this.#writing
-      .then(() => Promise.all([this.#storage.delete(CLUSTER_KEY), this.#storage.delete(CATALOG_KEY)]))
+      .then(async () => {
+        await this.#deleteParts(await this.#storage.get<StoredCluster>(CLUSTER_KEY));
+        await Promise.all([this.#storage.delete(CLUSTER_KEY), this.#storage.delete(CATALOG_KEY)]);
+      })
       .then(
         () => undefined,
         (error: unknown) => console.warn('Could not delete the kept cluster state', error),
@@ -255,7 +327,11 @@ export class OfflineSync {
   async #restoreCluster(): Promise<void> {
     let kept: ReturnType<typeof restoredCluster>;
     try {
-      kept = restoredCluster(await this.#storage.get<StoredCluster>(CLUSTER_KEY));
+      const record = await this.#storage.get<StoredCluster>(CLUSTER_KEY);
+      const parts = record?.parts;
+      const count = parts && typeof parts.key === 'string' && parts.count > 0 ? parts.count : 0;
+      const items = await Promise.all(Array.from({ length: count }, (_, i) => this.#storage.get(`${parts!.key}/${i}`)));
+      kept = restoredCluster(record, items);
     } catch (error) {
       console.warn('Could not read the kept cluster state', error);
       return;
@@ -278,7 +354,7 @@ export class OfflineSync {
       ]);
       if (!this.#running) return;
       this.#catalog = catalog;
-      if (stored?.format !== FORMAT || !Array.isArray(stored.entries) || !this.#store.token) return;
+      if (stored?.format !== CATALOG_FORMAT || !Array.isArray(stored.entries) || !this.#store.token) return;
       // Oldest first, so the catalog's own "newest last" order is kept; fresher answers win.
       for (const [query, entry] of stored.entries) {
         if (typeof query === 'string' && Array.isArray(entry?.packages) && typeof entry.at === 'number' && !catalog.get(query)) {

@@ -222,7 +222,7 @@ export class YgCatalogView extends LitElement {
               ? html`<yg-deploy-menu
                   slot="actions"
                   .pkg=${p}
-                  .options=${deployOptions((this.#agents.value ?? new Map()).values(), p.name, this.#requirements.value?.get(requirementsKey(p)))}
+                  .optionsFor=${() => deployOptions((this.#agents.value ?? new Map()).values(), p.name, this.#requirements.value?.get(requirementsKey(p)))}
                 ></yg-deploy-menu>`
               : nothing}
           </yg-package-tile>

@@ -3,7 +3,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import '@material/web/button/filled-tonal-button.js';
 import '@material/web/progress/linear-progress.js';
-import type { AgentView, TaskView } from '../../protocol/types.js';
+import type { AgentView, TaskSummary } from '../../protocol/types.js';
 import { ClockController } from '../components/clock-controller.js';
 import { icons } from '../components/icons.js';
 import { agentStateChip } from '../components/states.js';
@@ -24,7 +24,7 @@ import { pathParam } from './routes.js';
 import { viewStyles } from './view-styles.js';
 
 const NO_AGENTS: ReadonlyMap<string, AgentView> = new Map();
-const NO_TASKS: ReadonlyMap<string, TaskView> = new Map();
+const NO_TASKS: ReadonlyMap<string, TaskSummary> = new Map();
 const COLUMNS: readonly TaskColumn[] = ['id', 'service'];
 
 /** One node: its resources, attributes and tasks, and Drain / Reactivate. */
@@ -74,7 +74,7 @@ export class YgNodeView extends LitElement {
   readonly #loaded = new StoreController(this, clusterContext, (s) => s.loaded);
   readonly #names = hostnames();
   readonly #sorted = tasksByActivity();
-  readonly #onAgent = memoize((tasks: readonly TaskView[], id: string) => tasks.filter((t) => t.agentId === id));
+  readonly #onAgent = memoize((tasks: readonly TaskSummary[], id: string) => tasks.filter((t) => t.agentId === id));
   readonly #command = new CommandController(this);
   readonly #clock = new ClockController(this, 5000);
 

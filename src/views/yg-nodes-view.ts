@@ -4,7 +4,7 @@ import '@material/web/progress/linear-progress.js';
 import '@material/web/tabs/primary-tab.js';
 import '@material/web/tabs/tabs.js';
 import type { MdTabs } from '@material/web/tabs/tabs.js';
-import type { AgentView, TaskView } from '../../protocol/types.js';
+import type { AgentView, TaskSummary } from '../../protocol/types.js';
 import '../components/yg-agent-table.js';
 import { nodeHref } from '../state/activity.js';
 import { clusterContext } from '../state/context.js';
@@ -16,7 +16,7 @@ import { viewStyles } from './view-styles.js';
 import './yg-deploy-launcher.js';
 
 const NO_AGENTS: ReadonlyMap<string, AgentView> = new Map();
-const NO_TASKS: ReadonlyMap<string, TaskView> = new Map();
+const NO_TASKS: ReadonlyMap<string, TaskSummary> = new Map();
 
 const VIEWS = ['list', 'map'] as const;
 

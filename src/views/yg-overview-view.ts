@@ -1,6 +1,6 @@
 import { LitElement, css, html } from 'lit';
 import { customElement } from 'lit/decorators.js';
-import type { AgentState, AgentView, ServiceView, TaskView } from '../../protocol/types.js';
+import type { AgentState, AgentView, ServiceView, TaskSummary } from '../../protocol/types.js';
 import { TASK_STATES } from '../../protocol/types.js';
 import { agentStateChip, SERVICE_STATUSES, serviceStatusChip, taskStateChip } from '../components/states.js';
 import '../components/yg-activity-feed.js';
@@ -21,7 +21,7 @@ import { agentStateCounts, serviceStatusCounts, taskStateCounts } from './cluste
 import { viewStyles } from './view-styles.js';
 
 const NO_AGENTS: ReadonlyMap<string, AgentView> = new Map();
-const NO_TASKS: ReadonlyMap<string, TaskView> = new Map();
+const NO_TASKS: ReadonlyMap<string, TaskSummary> = new Map();
 const NO_SERVICES: ReadonlyMap<string, ServiceView> = new Map();
 const AGENT_STATES: readonly AgentState[] = ['ACTIVE', 'DRAINING', 'DRAINED', 'UNREACHABLE', 'GONE'];
 

@@ -12,7 +12,7 @@ import '@material/web/tabs/primary-tab.js';
 import '@material/web/tabs/tabs.js';
 import type { MdOutlinedSelect } from '@material/web/select/outlined-select.js';
 import type { MdTabs } from '@material/web/tabs/tabs.js';
-import type { AgentView, DeploymentView, ServiceView, TaskView } from '../../protocol/types.js';
+import type { AgentView, DeploymentView, ServiceView, TaskSummary } from '../../protocol/types.js';
 import { ClockController } from '../components/clock-controller.js';
 import { formatCpus, formatDateTime, formatMiB, parseIso } from '../components/format.js';
 import { icons } from '../components/icons.js';
@@ -51,7 +51,7 @@ import { navigateEvent, pathParam } from './routes.js';
 import { viewStyles } from './view-styles.js';
 
 const NO_AGENTS: ReadonlyMap<string, AgentView> = new Map();
-const NO_TASKS: ReadonlyMap<string, TaskView> = new Map();
+const NO_TASKS: ReadonlyMap<string, TaskSummary> = new Map();
 const NO_SERVICES: ReadonlyMap<string, ServiceView> = new Map();
 const NO_DEPLOYMENTS: ReadonlyMap<string, DeploymentView> = new Map();
 const COLUMNS: readonly TaskColumn[] = ['id', 'agent'];
@@ -156,7 +156,7 @@ export class YgServiceView extends LitElement {
   readonly #loaded = new StoreController(this, clusterContext, (s) => s.loaded);
   readonly #sorted = tasksByActivity();
   readonly #names = hostnames();
-  readonly #tasksOf = memoize((tasks: readonly TaskView[], id: string) => tasks.filter((t) => serviceOf(t) === id));
+  readonly #tasksOf = memoize((tasks: readonly TaskSummary[], id: string) => tasks.filter((t) => serviceOf(t) === id));
   readonly #deploymentsOf = memoize((deployments: ReadonlyMap<string, DeploymentView>, id: string) =>
     [...deployments.values()].filter((d) => d.affectedApps.includes(id)).sort((a, b) => a.startedAt - b.startedAt),
   );

@@ -3,12 +3,13 @@ import { LitElement, css, html, nothing } from 'lit';
 import type { PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import '@material/web/button/filled-tonal-button.js';
+import '@material/web/button/text-button.js';
 import '@material/web/progress/linear-progress.js';
 import '@material/web/tabs/primary-tab.js';
 import '@material/web/tabs/tabs.js';
 import type { MdTabs } from '@material/web/tabs/tabs.js';
 import { isTerminal } from '../../protocol/types.js';
-import type { AgentView, FileEntry, TaskView } from '../../protocol/types.js';
+import type { AgentView, FileEntry, TaskSummary, TaskView } from '../../protocol/types.js';
 import { ClockController } from '../components/clock-controller.js';
 import { formatCpus, formatMiB } from '../components/format.js';
 import { icons } from '../components/icons.js';
@@ -19,7 +20,7 @@ import '../components/yg-file-browser.js';
 import '../components/yg-log-viewer.js';
 import type { LogStream } from '../components/yg-log-viewer.js';
 import '../components/yg-state-chip.js';
-import { browseSandbox, downloadSandboxFile, killTask, saveBlob } from '../data/cluster.js';
+import { browseSandbox, downloadSandboxFile, getTask, killTask, saveBlob } from '../data/cluster.js';
 import { TailController } from '../data/tail-controller.js';
 import { nodeHref, serviceHref } from '../state/activity.js';
 import type { Api } from '../state/api.js';
@@ -32,7 +33,7 @@ import { navigateEvent, pathParam } from './routes.js';
 import { viewStyles } from './view-styles.js';
 
 const NO_AGENTS: ReadonlyMap<string, AgentView> = new Map();
-const NO_TASKS: ReadonlyMap<string, TaskView> = new Map();
+const NO_TASKS: ReadonlyMap<string, TaskSummary> = new Map();
 const TABS = ['logs', 'files'] as const;
 type Tab = (typeof TABS)[number];
 
@@ -81,6 +82,8 @@ export class YgTaskView extends LitElement {
   @state() private follow = true;
   @state() private confirmKill = false;
   @state() private files: { key: string; entries: readonly FileEntry[]; loading: boolean; error: string } = { key: '', entries: [], loading: false, error: '' };
+  /** The task in full (command, labels, ports, disk), read once per task: the stream carries summaries. */
+  @state() private detail: { id: string; task?: TaskView; loading: boolean; error: string } = { id: '', loading: false, error: '' };
 
   readonly #tasks = new StoreController(this, clusterContext, (s) => s.tasks);
   readonly #agents = new StoreController(this, clusterContext, (s) => s.agents);
@@ -90,6 +93,7 @@ export class YgTaskView extends LitElement {
   readonly #download = new CommandController(this);
   readonly #clock = new ClockController(this, 1000);
   #filesAbort?: AbortController;
+  #detailAbort?: AbortController;
   #lastTask = '';
 
   get #taskId(): string {
@@ -117,6 +121,7 @@ export class YgTaskView extends LitElement {
   #sync(): void {
     const task = (this.#tasks.value ?? NO_TASKS).get(this.#taskId);
     if (!task || !this.isConnected) return;
+    this.#loadDetail(task.id);
     if (this.#tab === 'logs') {
       this.#tail.createSocket = this.createSocket;
       this.#tail.open(task.id, this.stream, this.store?.token ?? null);
@@ -202,12 +207,11 @@ export class YgTaskView extends LitElement {
     `;
   }
 
-  #details(task: TaskView) {
+  #details(task: TaskSummary) {
     const agent = (this.#agents.value ?? NO_AGENTS).get(task.agentId);
     const service = serviceOf(task);
     const now = this.#clock.now;
-    const labels = Object.entries(task.labels);
-    const r = task.resources;
+    const full = this.detail.id === task.id ? this.detail.task : undefined;
     return html`<section class="card" aria-label="Task details">
       <dl class="fields">
         <dt>Task ID</dt>
@@ -225,23 +229,64 @@ export class YgTaskView extends LitElement {
         <dd>${agent ? html`<a href=${nodeHref(agent.id)}>${agent.hostname}</a>` : html`<span class="mono muted">${task.agentId}</span>`}</dd>
         <dt>Resources</dt>
         <dd>
-          ${formatCpus(r.cpus)} ${r.cpus === 1 ? 'CPU' : 'CPUs'} · ${formatMiB(r.mem)} memory · ${formatMiB(r.disk)} disk${r.ports.length
-            ? ` · ports ${r.ports.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ')}`
+          ${formatCpus(task.cpus)} ${task.cpus === 1 ? 'CPU' : 'CPUs'} · ${formatMiB(task.mem)} memory${full
+            ? ` · ${formatMiB(full.resources.disk)} disk${full.resources.ports.length
+                ? ` · ports ${full.resources.ports.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ')}`
+                : ''}`
             : ''}
         </dd>
         <dt>Command</dt>
-        <dd class="mono">${task.command.value}${task.command.args?.length ? ` ${task.command.args.join(' ')}` : ''}</dd>
+        <dd class="mono">${full ? `${full.command.value}${full.command.args?.length ? ` ${full.command.args.join(' ')}` : ''}` : this.#detailStatus()}</dd>
         <dt>Created</dt>
         <dd>${timeAgo(task.createdAt, now)}</dd>
         <dt>Started</dt>
         <dd>${timeAgo(task.startedAt, now)}</dd>
         ${task.endedAt ? html`<dt>Ended</dt><dd>${timeAgo(task.endedAt, now)}</dd>` : nothing}
         <dt>Labels</dt>
-        <dd>
-          ${labels.length ? html`<ul class="labels">${labels.map(([k, v]) => html`<li>${k}=${v}</li>`)}</ul>` : html`<span class="muted">None</span>`}
-        </dd>
+        <dd>${full ? this.#labels(full) : this.#detailStatus()}</dd>
       </dl>
     </section>`;
+  }
+
+  #labels(task: TaskView) {
+    const labels = Object.entries(task.labels);
+    return labels.length ? html`<ul class="labels">${labels.map(([k, v]) => html`<li>${k}=${v}</li>`)}</ul>` : html`<span class="muted">None</span>`;
+  }
+
+  /** In place of a detail that has not arrived: loading, or why it could not be read, with a retry. */
+  #detailStatus() {
+    if (this.detail.error) {
+      return html`<span class="error-text">${this.detail.error}</span>
+        <md-text-button @click=${this.#retryDetail}>Retry</md-text-button>`;
+    }
+    return html`<span class="muted">Loading…</span>`;
+  }
+
+  #retryDetail = () => {
+    const id = this.detail.id;
+    this.detail = { id: '', loading: false, error: '' };
+    this.#loadDetail(id);
+  };
+
+  /** Reads the task in full once per task (what the stream leaves out never changes while it lives). */
+  #loadDetail(taskId: string) {
+    if (this.detail.id === taskId || !this.api) return;
+    this.#detailAbort?.abort();
+    const abort = new AbortController();
+    this.#detailAbort = abort;
+    this.detail = { id: taskId, loading: true, error: '' };
+    getTask(this.api, taskId, abort.signal).then(
+      (task) => {
+        if (abort.signal.aborted) return;
+        // an answer without the parts this page reads (a proxy's error page, an older master) is no answer
+        this.detail = task && typeof task.command?.value === 'string' && Array.isArray(task.resources?.ports)
+          ? { id: taskId, task, loading: false, error: '' }
+          : { id: taskId, loading: false, error: 'The master sent no details for this task.' };
+      },
+      (error: unknown) => {
+        if (!abort.signal.aborted) this.detail = { id: taskId, loading: false, error: errorText(error) };
+      },
+    );
   }
 
   #onTab(event: Event) {
@@ -299,8 +344,10 @@ export class YgTaskView extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.#filesAbort?.abort();
+    this.#detailAbort?.abort();
     // The directory may have changed by the next visit.
     this.files = { key: '', entries: [], loading: false, error: '' };
+    this.detail = { id: '', loading: false, error: '' };
   }
 }
 

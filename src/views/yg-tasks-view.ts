@@ -1,6 +1,6 @@
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { AgentView, ServiceView, TaskView } from '../../protocol/types.js';
+import type { AgentView, ServiceView, TaskSummary } from '../../protocol/types.js';
 import '../components/yg-task-filters.js';
 import type { TaskFilter } from '../components/yg-task-filters.js';
 import '../components/yg-task-list.js';
@@ -12,7 +12,7 @@ import { navigateEvent } from './routes.js';
 import { viewStyles } from './view-styles.js';
 
 const NO_AGENTS: ReadonlyMap<string, AgentView> = new Map();
-const NO_TASKS: ReadonlyMap<string, TaskView> = new Map();
+const NO_TASKS: ReadonlyMap<string, TaskSummary> = new Map();
 const NO_SERVICES: ReadonlyMap<string, ServiceView> = new Map();
 
 /** Every task, filtered by the address (`?state=&agent=&service=&q=`) so a filter is a bookmark. */

@@ -58,7 +58,8 @@ function kept(page: Page): Promise<{ epoch: string; seq: number; services: strin
         get.onsuccess = () => resolve(get.result);
         get.onerror = () => reject(get.error);
       });
-      return record ? { epoch: record.state.epoch, seq: record.state.seq, services: [...record.state.services.keys()], savedAt: record.savedAt } : null;
+      // collections are stored as arrays of objects (format 2; a big state's objects are in parts)
+      return record ? { epoch: record.state.epoch, seq: record.state.seq, services: record.state.services.map((s) => s.id), savedAt: record.savedAt } : null;
     } finally {
       db.close();
     }

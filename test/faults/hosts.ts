@@ -25,6 +25,8 @@ export function netnsUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'the resilience scenarios make network namespaces and need root (run as root, e.g. in CI)';
   const ip = spawnSync('ip', ['-V'], { encoding: 'utf8' });
   if (ip.error || ip.status !== 0) return "the resilience scenarios need iproute2's `ip` (apt-get install iproute2)";
+  const nsenter = spawnSync('nsenter', ['--version'], { encoding: 'utf8' });
+  if (nsenter.error || nsenter.status !== 0) return "the resilience scenarios need util-linux's `nsenter` (apt-get install util-linux)";
   return undefined;
 }
 
@@ -164,9 +166,11 @@ export class FaultCluster {
     this.dataDir = join(this.dir, 'master');
   }
 
+  /** Heartbeats every 0.5 s, UNREACHABLE after 3 s (a loaded 2-core machine stalls a process for
+   * a second now and then); scenarios pass their own in `masterArgs`, which come last and win. */
   async startMaster(): Promise<YaguraProcess> {
     const args = ['master', '--host', this.masterHost.ip, '--port', '5050', '--data-dir', this.dataDir,
-      '--heartbeat-interval', '0.25', '--max-missed-heartbeats', '4', '--quiet', ...this.masterArgs];
+      '--heartbeat-interval', '0.5', '--max-missed-heartbeats', '6', '--quiet', ...this.masterArgs];
     this.master = new YaguraProcess(args, { netns: this.masterHost.ns });
     await waitHealthy(this.url, this.master, 60_000);
     this.token = readFileSync(join(this.dataDir, 'admin-token'), 'utf8').trim();

@@ -127,7 +127,7 @@ const OPERATOR_UNSUPPORTED = ['SET_LOGGING_LEVEL', 'RESERVE_RESOURCES', 'CREATE_
 const SCHEDULER_CALLS = ['SUBSCRIBE', 'TEARDOWN', 'ACCEPT', 'DECLINE', 'REVIVE', 'SUPPRESS', 'KILL', 'ACKNOWLEDGE', 'RECONCILE', 'REQUEST', 'MESSAGE', 'SHUTDOWN'];
 
 /** Every client→server message type this test sends, per socket. */
-const AGENT_MESSAGE_TYPES = ['register', 'heartbeat', 'status', 'files.reply', 'files.chunk', 'files.end'];
+const AGENT_MESSAGE_TYPES = ['register', 'heartbeat', 'status', 'updates', 'files.reply', 'files.chunk', 'files.end'];
 const STREAM_MESSAGE_TYPES = ['hello', 'ping'];
 
 /** The `type` literals of a union in protocol/types.ts: what a client may send on that socket. */
@@ -388,6 +388,7 @@ describe('S1: auth matrix', { timeout: 180_000 }, () => {
         { type: 'register', hostname: 'intruder', resources: { cpus: 1, mem: 1, disk: 1, ports: [] }, attributes: {}, isolators: [], version: 'x', tasks: [] },
         { type: 'heartbeat' },
         { type: 'status', update: { uuid: 'AAAAAAAAAAAAAAAAAAAAAA==', taskId: t.taskId, frameworkId: 'yagura-services', agentId: t.agent.id, state: 'TASK_FAILED', timestamp: Date.now() } },
+        { type: 'updates', updates: [{ uuid: 'AAAAAAAAAAAAAAAAAAAAAB==', taskId: t.taskId, frameworkId: 'yagura-services', agentId: t.agent.id, state: 'TASK_FAILED', timestamp: Date.now() }] },
         { type: 'files.reply', reqId: 'r', ok: true, entries: [] },
         { type: 'files.chunk', streamId: 's', data: 'x', offset: 0 },
         { type: 'files.end', streamId: 's' },

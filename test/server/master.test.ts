@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { MasterToAgent, StatusUpdate, TaskState } from '../../protocol/types.js';
 import { fakeAgentConnection, registerMessage, startMaster, waitFor, type TestMaster } from '../support/cluster.js';
-import { shellCommand, subscribeScheduler, type RecordingScheduler } from '../support/scheduler.js';
+import { RecordingScheduler, shellCommand, subscribeScheduler } from '../support/scheduler.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -182,6 +182,65 @@ describe('master', () => {
     const again = fakeAgentConnection();
     assert.equal(m.master.registerAgent(again, registerMessage('g', { agentId })), undefined);
     assert.equal(again.sent[0]?.type, 'refused');
+  });
+
+  it('marks an agent GONE once UNREACHABLE for agentGoneAfterMs, counting the time across a restart', async () => {
+    const dataDir = tempDir();
+    let clock = Date.now();
+    const opts = { heartbeatIntervalMs: 100, maxMissedHeartbeats: 3, allocationIntervalMs: 50, agentGoneAfterMs: 60_000, now: () => clock };
+    m = await startMaster({ dataDir, master: opts });
+    const conn = fakeAgentConnection();
+    const agentId = m.master.registerAgent(conn, registerMessage('far'))!;
+    const s = await subscribeScheduler(m.master, 'partitioned', 3600);
+    await launchOne(m, s, agentId, 'far1');
+    m.master.agentMessage(agentId, conn, { type: 'status', update: status(agentId, s.frameworkId, 'far1', 'TASK_RUNNING') });
+    await m.master.commit();
+    clock += 1000; // past the heartbeat timeout
+    await waitFor(() => m!.master.getAgent(agentId)?.state === 'UNREACHABLE', 3000, 'UNREACHABLE');
+    clock += 30_000;
+    await new Promise((r) => setTimeout(r, 200)); // several heartbeat checks at 31 s of 60
+    assert.equal(m.master.getAgent(agentId)?.state, 'UNREACHABLE');
+    await m.master.commit();
+    await m.close();
+
+    // the master is down for a minute: the agent has now been unreachable for 91 s
+    clock += 60_000;
+    m = await startMaster({ dataDir, master: opts });
+    const s2 = new RecordingScheduler();
+    await m.master.subscribe({ id: s.frameworkId, name: 'partitioned', user: 'test', roles: ['*'], failoverTimeoutSeconds: 3600 }, s2, 'stream-2');
+    clock += 5000;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(m.master.getAgent(agentId)?.state, 'UNREACHABLE', 'a restarted master gives the agent time to reconnect first');
+    clock += 6000; // the heartbeat timeout and the agents' longest reconnect delay (10 s) have passed
+    await waitFor(() => m!.master.getAgent(agentId)?.state === 'GONE', 3000, 'GONE');
+    await m.master.commit();
+    const t = m.master.getTask('far1');
+    assert.equal(t?.state, 'TASK_GONE');
+    assert.equal(t?.reason, 'REASON_AGENT_REMOVED');
+    // (the unacknowledged TASK_UNREACHABLE is owed to it again on re-subscribing, before this)
+    assert.deepEqual(s2.statesOf('far1').filter((x) => x === 'TASK_GONE'), ['TASK_GONE'], 'the framework is told');
+    assert.equal(s2.statesOf('far1').at(-1), 'TASK_GONE');
+    const back = fakeAgentConnection();
+    assert.equal(m.master.registerAgent(back, registerMessage('far', { agentId })), undefined);
+    assert.deepEqual(back.sent.map((x) => x.type === 'refused' && x.gone), [true], 'refused as gone');
+    assert.equal(back.closed?.code, 4403);
+    await m.close();
+    // GONE is stored
+    m = await startMaster({ dataDir, master: { ...opts, agentGoneAfterMs: 0 } });
+    assert.equal(m.master.getAgent(agentId)?.state, 'GONE');
+  });
+
+  it('never marks an UNREACHABLE agent GONE with agentGoneAfterMs 0', async () => {
+    let clock = Date.now();
+    m = await startMaster({ dataDir: tempDir(), master: { heartbeatIntervalMs: 100, maxMissedHeartbeats: 3, agentGoneAfterMs: 0, now: () => clock } });
+    const agentId = m.master.registerAgent(fakeAgentConnection(), registerMessage('kept'))!;
+    clock += 1000;
+    await waitFor(() => m!.master.getAgent(agentId)?.state === 'UNREACHABLE', 3000, 'UNREACHABLE');
+    clock += 365 * 24 * 3600 * 1000;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(m.master.getAgent(agentId)?.state, 'UNREACHABLE');
+    const back = fakeAgentConnection();
+    assert.equal(m.master.registerAgent(back, registerMessage('kept', { agentId })), agentId, 'it is taken back');
   });
 
   it('rescinds an offer that was neither used nor declined within the offer timeout', async () => {

@@ -1,6 +1,7 @@
 // Mock builders for wire objects: a whole valid object from a few fields that matter to a test.
 // Neutral (no DOM, no Node) so server, web and e2e tests can all use them.
-import type { AgentView, ClusterSnapshot, FrameworkView, Resources, TaskView } from '../../protocol/types.js';
+import { taskSummary } from '../../protocol/types.js';
+import type { AgentView, FrameworkView, Resources, StreamSnapshot, TaskSummary, TaskView } from '../../protocol/types.js';
 
 export function resources(overrides: Partial<Resources> = {}): Resources {
   return { cpus: 0, mem: 0, disk: 0, ports: [], ...overrides };
@@ -50,6 +51,13 @@ export function mockFramework(overrides: Partial<FrameworkView> & { id: string }
   };
 }
 
-export function mockSnapshot(overrides: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
-  return { epoch: 'epoch-1', seq: 0, agents: [], tasks: [], frameworks: [], services: [], deployments: [], ...overrides };
+/** A task as the dashboard stream carries it (protocol TaskSummary), from the same fields as mockTask. */
+export function mockTaskSummary(overrides: Partial<TaskView> & { id: string; agentId: string }): TaskSummary {
+  return taskSummary(mockTask(overrides));
+}
+
+/** The dashboard's snapshot; tasks given in full (mockTask) are summarized as the master sends them. */
+export function mockSnapshot(overrides: Partial<Omit<StreamSnapshot, 'tasks'>> & { tasks?: Array<TaskSummary | TaskView> } = {}): StreamSnapshot {
+  const tasks = (overrides.tasks ?? []).map((t) => ('resources' in t ? taskSummary(t) : t));
+  return { epoch: 'epoch-1', seq: 0, agents: [], frameworks: [], services: [], deployments: [], ...overrides, tasks };
 }

@@ -38,10 +38,13 @@ export class YaguraProcess {
   child: ChildProcess;
   output = '';
 
-  /** `netns`: run inside that network namespace (`ip netns exec` execs node: same pid). */
+  /**
+   * `netns`: run inside that network namespace. nsenter execs node (same pid) and, unlike
+   * `ip netns exec`, leaves /sys mounted as it is, so an agent there still finds its cgroups.
+   */
   constructor(readonly args: string[], opts: { netns?: string } = {}) {
     const node = [process.execPath, '--import', 'tsx', join(ROOT, 'server', 'main.ts'), ...args];
-    const [cmd, ...argv] = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...node] : node;
+    const [cmd, ...argv] = opts.netns ? ['nsenter', `--net=/run/netns/${opts.netns}`, '--', ...node] : node;
     this.child = spawn(cmd!, argv, {
       cwd: ROOT,
       detached: true,

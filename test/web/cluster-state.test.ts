@@ -1,7 +1,8 @@
 import { expect } from '@open-wc/testing';
-import type { ClusterEvent } from '../../protocol/types.js';
-import { EMPTY_CLUSTER, applyEvents, fromSnapshot } from '../../src/state/cluster-state.js';
-import { mockAgent, mockFramework, mockSnapshot, mockTask } from '../support/builders.js';
+import type { StreamEvent } from '../../protocol/types.js';
+import { EMPTY_CLUSTER, applyEvents, decodeCompact, fromSnapshot } from '../../src/state/cluster-state.js';
+import { changedIds, forEachChange } from '../../src/state/id-map.js';
+import { mockAgent, mockFramework, mockSnapshot, mockTask, mockTaskSummary } from '../support/builders.js';
 
 function start() {
   return fromSnapshot(
@@ -45,9 +46,9 @@ describe('cluster state', () => {
 
   it('applies puts and deletes of every kind, in order', () => {
     const before = start();
-    const events: ClusterEvent[] = [
+    const events: StreamEvent[] = [
       { seq: 11, at: 1, kind: 'agent', op: 'put', id: 'a3', data: mockAgent({ id: 'a3', hostname: 'new.example' }) },
-      { seq: 12, at: 1, kind: 'task', op: 'put', id: 't3', data: mockTask({ id: 't3', agentId: 'a3' }) },
+      { seq: 12, at: 1, kind: 'task', op: 'put', id: 't3', data: mockTaskSummary({ id: 't3', agentId: 'a3' }) },
       { seq: 13, at: 1, kind: 'agent', op: 'delete', id: 'a2' },
       { seq: 14, at: 1, kind: 'task', op: 'delete', id: 't2' },
       { seq: 15, at: 1, kind: 'framework', op: 'patch', id: 'services', data: { suppressed: true } },
@@ -112,5 +113,71 @@ describe('cleared fields', () => {
     const after = next.agents.get('a1')!;
     expect(after.state).to.equal('ACTIVE');
     expect('unreachableAt' in after).to.equal(false);
+  });
+});
+
+describe('compact batches', () => {
+  it('decodes [first seq, [code, id, data?]…] into numbered events', () => {
+    const task = mockTaskSummary({ id: 't9', agentId: 'a1' });
+    expect(decodeCompact([41, ['t+', 't9', task], ['t~', 't9', { state: 'TASK_KILLED' }], ['a-', 'a2'], ['r~', 'run-1', { status: 'ACTIVE' }]])).to.deep.equal([
+      { seq: 41, kind: 'task', op: 'put', id: 't9', data: task },
+      { seq: 42, kind: 'task', op: 'patch', id: 't9', data: { state: 'TASK_KILLED' } },
+      { seq: 43, kind: 'agent', op: 'delete', id: 'a2' },
+      { seq: 44, kind: 'jobRun', op: 'patch', id: 'run-1', data: { status: 'ACTIVE' } },
+    ]);
+  });
+
+  it('refuses what it cannot read', () => {
+    expect(() => decodeCompact([1, ['q+', 'x', {}]])).to.throw();
+    expect(() => decodeCompact([1, ['t*', 'x', {}]])).to.throw();
+    expect(() => decodeCompact(['1', ['t~', 'x', {}]] as never)).to.throw();
+  });
+});
+
+describe('big clusters', () => {
+  const many = (n: number, prefix = 't') => Array.from({ length: n }, (_, i) => mockTaskSummary({ id: `${prefix}${i}`, agentId: `a${i % 7}` }));
+
+  it('changes only the touched tasks of 20,000 and knows which ids changed', () => {
+    const before = fromSnapshot(mockSnapshot({ seq: 1, tasks: many(20_000) }));
+    expect(before.tasks.size).to.equal(20_000);
+    const after = applyEvents(before, [
+      { seq: 2, kind: 'task', op: 'patch', id: 't5', data: { state: 'TASK_FAILED' } },
+      { seq: 3, kind: 'task', op: 'delete', id: 't6' },
+      { seq: 4, kind: 'task', op: 'put', id: 'new', data: mockTaskSummary({ id: 'new', agentId: 'a1' }) },
+    ]);
+    expect(after.tasks.size).to.equal(20_000);
+    expect(after.tasks.get('t5')?.state).to.equal('TASK_FAILED');
+    expect(after.tasks.has('t6')).to.equal(false);
+    expect(after.tasks.get('t7')).to.equal(before.tasks.get('t7'));
+    expect(before.tasks.get('t5')?.state).to.equal('TASK_RUNNING', 'the older version is untouched');
+    expect(before.tasks.has('t6')).to.equal(true);
+    expect([...changedIds(before.tasks, after.tasks)!].sort()).to.deep.equal(['new', 't5', 't6']);
+    const later = applyEvents(after, [{ seq: 5, kind: 'task', op: 'patch', id: 't8', data: { healthy: false } }]);
+    expect([...changedIds(before.tasks, later.tasks)!].sort()).to.deep.equal(['new', 't5', 't6', 't8'], 'changes add up over versions');
+    expect(changedIds(later.tasks, before.tasks)).to.equal(undefined, 'not a descendant: unknown');
+    let seen = 0;
+    later.tasks.forEach(() => seen++);
+    expect(seen).to.equal(later.tasks.size);
+    expect(new Set(later.tasks.keys()).size).to.equal(later.tasks.size);
+  });
+
+  it('tells every change of a plain Map by comparing all entries', () => {
+    const prev = new Map([['a', 1], ['b', 2]]);
+    const next = new Map([['a', 1], ['b', 3], ['c', 4]]);
+    const seen: Array<[string, number | undefined, number | undefined]> = [];
+    forEachChange(prev, next, (id, before, after) => seen.push([id, before, after]));
+    forEachChange(next, prev, (id, before, after) => seen.push([id, before, after]));
+    expect(seen).to.deep.equal([['b', 2, 3], ['c', undefined, 4], ['b', 3, 2], ['c', 4, undefined]]);
+  });
+
+  it('grows from empty to many entries through events', () => {
+    let state = fromSnapshot(mockSnapshot({ seq: 0 }));
+    let seq = 0;
+    for (let k = 0; k < 30; k++) {
+      state = applyEvents(state, many(200, `b${k}-`).map((t) => ({ seq: ++seq, kind: 'task' as const, op: 'put' as const, id: t.id, data: t })));
+    }
+    expect(state.tasks.size).to.equal(6_000);
+    expect(state.tasks.get('b29-199')?.id).to.equal('b29-199');
+    expect(state.tasks.get('b0-0')?.id).to.equal('b0-0');
   });
 });

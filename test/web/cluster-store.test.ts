@@ -1,9 +1,9 @@
 import { expect } from '@open-wc/testing';
 import { CLOSE } from '../../protocol/types.js';
-import { ClusterStore, defaultBackoff, streamUrl } from '../../src/state/cluster-store.js';
+import { ClusterStore, LARGE_APPLY_MS, LARGE_CLUSTER, defaultBackoff, streamUrl } from '../../src/state/cluster-store.js';
 import type { ConnectionStatus } from '../../src/state/cluster-store.js';
 import { TOKEN_KEY, localTokenStore, takeTokenFromUrl } from '../../src/state/token.js';
-import { mockAgent, mockSnapshot, mockTask } from '../support/builders.js';
+import { mockAgent, mockSnapshot, mockTask, mockTaskSummary } from '../support/builders.js';
 import { FakeSocket, ManualTimers, memoryTokens } from './stream-fakes.js';
 
 function setup(token: string | null = 'tok-1') {
@@ -53,7 +53,7 @@ describe('cluster store', () => {
     const { store, last, statuses } = setup();
     store.start();
     last().open();
-    expect(last().sent).to.deep.equal([{ type: 'hello', token: 'tok-1' }]);
+    expect(last().sent).to.deep.equal([{ type: 'hello', token: 'tok-1', compact: true }]);
     expect(store.cluster.value.loaded).to.equal(false);
 
     last().receive({ type: 'snapshot', ...snapshot });
@@ -70,6 +70,60 @@ describe('cluster store', () => {
     expect(store.cluster.value.tasks.get('t1')?.state).to.equal('TASK_FINISHED');
     expect(store.cluster.value.tasks.get('t2')).to.equal(t2);
     expect(statuses).to.deep.equal(['connecting', 'live']);
+  });
+
+  it('applies compact batches, numbering events from the batch sequence number', () => {
+    const { store, last } = setup();
+    store.start();
+    last().open();
+    last().receive({ type: 'snapshot', ...snapshot });
+    const t2 = store.cluster.value.tasks.get('t2');
+    last().receive([8, ['t~', 't1', { state: 'TASK_FAILED', message: 'exit 1', updatedAt: 9 }], ['a~', 'a1', { state: 'DRAINING' }], ['t-', 't2']]);
+    const state = store.cluster.value;
+    expect(state.seq).to.equal(10);
+    expect(state.tasks.get('t1')).to.include({ state: 'TASK_FAILED', message: 'exit 1', updatedAt: 9 });
+    expect(state.agents.get('a1')?.state).to.equal('DRAINING');
+    expect(state.tasks.has('t2')).to.equal(false);
+    expect(t2).to.not.equal(undefined);
+    // a batch the state already holds (an overlapping resume) changes nothing
+    last().receive([9, ['a~', 'a1', { state: 'ACTIVE' }]]);
+    expect(store.cluster.value).to.equal(state);
+    last().receive([11, ['t+', 't3', mockTaskSummary({ id: 't3', agentId: 'a1', name: 'new' })]]);
+    expect(store.cluster.value.tasks.get('t3')?.name).to.equal('new');
+    expect(store.connection.value.status).to.equal('live');
+  });
+
+  it('starts over with a snapshot when a compact batch makes no sense', () => {
+    const { store, sockets, last } = setup();
+    store.start();
+    last().open();
+    last().receive({ type: 'snapshot', ...snapshot });
+    last().receive([8, ['x?', 't1', {}]]);
+    expect(sockets[0]!.closedByClient?.code).to.equal(4000);
+    expect(sockets).to.have.length(2);
+    last().open();
+    expect(last().sent[0]).to.deep.equal({ type: 'hello', token: 'tok-1', compact: true }, 'no resume: a fresh snapshot');
+  });
+
+  it('applies the events of a large cluster together, and what is pending before the link goes', () => {
+    const { store, timers, last } = setup();
+    store.start();
+    last().open();
+    const tasks = Array.from({ length: LARGE_CLUSTER }, (_, i) => mockTaskSummary({ id: `t${i}`, agentId: 'a1' }));
+    last().receive({ type: 'snapshot', ...mockSnapshot({ epoch: 'e1', seq: 7, tasks }) });
+    const shown = store.cluster.value;
+    last().receive([8, ['t~', 't1', { state: 'TASK_FAILED' }]]);
+    last().receive([9, ['t~', 't2', { state: 'TASK_FAILED' }]]);
+    expect(store.cluster.value).to.equal(shown, 'not applied yet');
+    expect([...timers.pending.values()].map((t) => t.ms)).to.deep.equal([LARGE_APPLY_MS], 'one application for both');
+    timers.fire();
+    expect(store.cluster.value.seq).to.equal(9);
+    expect(store.cluster.value.tasks.get('t2')?.state).to.equal('TASK_FAILED');
+
+    last().receive([10, ['t-', 't3']]);
+    last().serverClose(1006);
+    expect(store.cluster.value.seq).to.equal(10, 'applied when the link dropped');
+    expect(store.cluster.value.tasks.has('t3')).to.equal(false);
   });
 
   it('reconnects with backoff after a drop and resumes from its last epoch and seq', () => {
@@ -92,7 +146,7 @@ describe('cluster store', () => {
 
     timers.fire();
     last().open();
-    expect(last().sent[0]).to.deep.equal({ type: 'hello', token: 'tok-1', epoch: 'e1', seq: 7 });
+    expect(last().sent[0]).to.deep.equal({ type: 'hello', token: 'tok-1', epoch: 'e1', seq: 7, compact: true });
     last().receive({
       type: 'events',
       epoch: 'e1',
@@ -119,7 +173,7 @@ describe('cluster store', () => {
     expect(sockets[1]!.closedByClient?.code).to.equal(4000);
     expect(sockets).to.have.length(3);
     last().open();
-    expect(last().sent[0]).to.deep.equal({ type: 'hello', token: 'tok-1' });
+    expect(last().sent[0]).to.deep.equal({ type: 'hello', token: 'tok-1', compact: true });
     last().receive({ type: 'snapshot', ...mockSnapshot({ epoch: 'e2', seq: 1 }) });
     expect(store.cluster.value.epoch).to.equal('e2');
     expect(store.cluster.value.agents.size).to.equal(0);
@@ -138,7 +192,7 @@ describe('cluster store', () => {
     expect(store.connection.value.status).to.equal('connecting');
     expect(store.connection.value.message).to.equal(undefined);
     last().open();
-    expect(last().sent[0]).to.deep.equal({ type: 'hello', token: 'right' });
+    expect(last().sent[0]).to.deep.equal({ type: 'hello', token: 'right', compact: true });
   });
 
   it('logs out: closes the stream, forgets token and cluster, stops retrying', () => {

@@ -355,6 +355,7 @@ describe('drag-and-drop launch', () => {
     expect(hello!.querySelector('yg-deploy-menu')).to.not.equal(null);
     expect(nightly!.querySelector('yg-deploy-menu')).to.equal(null, 'a job package cannot be placed');
     const menu = hello!.querySelector<HTMLElement>('yg-deploy-menu')!;
+    expect($$(menu, 'md-menu-item')).to.have.length(0, 'a closed menu holds no items: a node each would be thousands');
     $(menu, 'md-outlined-button').click();
     await waitUntil(() => $$(menu, 'md-menu-item').length === 6 && host.api.calls.some((c) => c.path === '/package/render'));
     await waitUntil(() => $$(menu, 'md-menu-item.blocked').length === 3);

@@ -1,10 +1,11 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import type { MdOutlinedSelect } from '@material/web/select/outlined-select.js';
+import type { MdOutlinedTextField } from '@material/web/textfield/outlined-text-field.js';
 import '../../src/components/yg-filter-chips.js';
 import type { YgFilterChips } from '../../src/components/yg-filter-chips.js';
 import '../../src/components/yg-task-filters.js';
 import type { TaskFilter, YgTaskFilters } from '../../src/components/yg-task-filters.js';
-import { NO_TASK_FILTER } from '../../src/components/yg-task-filters.js';
+import { MAX_SELECT_OPTIONS, NO_TASK_FILTER } from '../../src/components/yg-task-filters.js';
 import { $, $$, typeInto } from './harness.js';
 import { useTheme } from './theme.js';
 
@@ -75,5 +76,36 @@ describe('yg-task-filters', () => {
     const detail = (await changed).detail;
     expect(detail).to.deep.equal({ state: 'TASK_FAILED', agent: 'a1', service: '', q: '' });
     await expect(el).to.be.accessible();
+  });
+
+  it('takes a typed hostname or service id when there are too many to list', async () => {
+    const agents = Array.from({ length: MAX_SELECT_OPTIONS + 1 }, (_, i) => ({ id: `agent-${i}`, hostname: `node-${i}.dc1` }));
+    const services = Array.from({ length: MAX_SELECT_OPTIONS + 1 }, (_, i) => `/prod/app-${i}`);
+    const el = await fixture<YgTaskFilters>(html`<yg-task-filters .value=${{ ...NO_TASK_FILTER, agent: 'agent-7' }} .agents=${agents} .services=${services}></yg-task-filters>`);
+    expect($$(el, 'md-select-option').length).to.equal(15, 'only the states are listed');
+    const agent = $<MdOutlinedTextField>(el, 'md-outlined-text-field[name="agent"]');
+    const service = $<MdOutlinedTextField>(el, 'md-outlined-text-field[name="service"]');
+    expect(agent.value).to.equal('node-7.dc1', 'the chosen agent by its hostname');
+    const seen: TaskFilter[] = [];
+    el.addEventListener('yg-task-filter-change', (e) => seen.push(e.detail));
+
+    agent.value = 'NODE-12.dc1';
+    agent.dispatchEvent(new Event('change', { bubbles: true }));
+    service.value = '/prod/app-3';
+    service.dispatchEvent(new Event('change', { bubbles: true }));
+    expect(seen.map((f) => [f.agent, f.service])).to.deep.equal([['agent-12', ''], ['agent-7', '/prod/app-3']]);
+
+    service.value = '/prod/nope';
+    service.dispatchEvent(new Event('change', { bubbles: true }));
+    await el.updateComplete;
+    expect(seen).to.have.length(2, 'an unknown name changes no filter');
+    expect(service.error).to.equal(true);
+    expect(service.errorText).to.equal('No service /prod/nope');
+    await expect(el).to.be.accessible();
+
+    service.value = '';
+    service.dispatchEvent(new Event('change', { bubbles: true }));
+    await el.updateComplete;
+    expect(service.error).to.equal(false, 'empty: any service, and no error');
   });
 });

@@ -1,11 +1,11 @@
 import { expect } from '@open-wc/testing';
-import type { ClusterEvent, DeploymentView } from '../../protocol/types.js';
+import type { StreamEvent, DeploymentView } from '../../protocol/types.js';
 import { ActivityFeed, diffActivity } from '../../src/state/activity.js';
 import { AllocationHistory, capacity } from '../../src/state/allocation-history.js';
 import { EMPTY_CLUSTER, applyEvents, fromSnapshot } from '../../src/state/cluster-state.js';
 import type { ClusterState } from '../../src/state/cluster-state.js';
 import { Writable } from '../../src/state/readable.js';
-import { mockAgent, mockSnapshot, mockTask, resources } from '../support/builders.js';
+import { mockAgent, mockSnapshot, mockTask, mockTaskSummary, resources } from '../support/builders.js';
 import { mockService } from './mock-services.js';
 
 const deployment: DeploymentView = {
@@ -31,8 +31,8 @@ function start(): ClusterState {
   );
 }
 
-type Change = ClusterEvent extends infer E ? (E extends ClusterEvent ? Omit<E, 'seq' | 'at'> : never) : never;
-const at = (seq: number, event: Change): ClusterEvent => ({ seq, at: 0, ...event }) as ClusterEvent;
+type Change = StreamEvent extends infer E ? (E extends StreamEvent ? Omit<E, 'seq' | 'at'> : never) : never;
+const at = (seq: number, event: Change): StreamEvent => ({ seq, at: 0, ...event }) as StreamEvent;
 
 describe('activity', () => {
   it('tells task state changes, agents going unreachable and deployments finishing', () => {
@@ -56,7 +56,7 @@ describe('activity', () => {
     const first = start();
     expect(diffActivity(EMPTY_CLUSTER, first, 0)).to.deep.equal([]);
     const staged = applyEvents(first, [
-      at(2, { kind: 'task', op: 'put', id: 't2', data: mockTask({ id: 't2', agentId: 'a1', state: 'TASK_STAGING' }) }),
+      at(2, { kind: 'task', op: 'put', id: 't2', data: mockTaskSummary({ id: 't2', agentId: 'a1', state: 'TASK_STAGING' }) }),
       at(3, { kind: 'task', op: 'patch', id: 't1', data: { healthy: true } }),
     ]);
     expect(diffActivity(first, staged, 0)).to.deep.equal([]);

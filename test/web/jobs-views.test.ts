@@ -2,7 +2,7 @@
 // /v1/jobs API; live changes arrive as stream events, as they would from the master.
 import { expect, fixture, html, waitUntil } from '@open-wc/testing';
 import type { MdDialog } from '@material/web/dialog/dialog.js';
-import type { ClusterEvent, JobRunView, JobView } from '../../protocol/types.js';
+import type { StreamEvent, JobRunView, JobView } from '../../protocol/types.js';
 import '../../src/components/yg-job-digest.js';
 import type { YgJobDigest } from '../../src/components/yg-job-digest.js';
 import { applyEvents, fromSnapshot } from '../../src/state/cluster-state.js';
@@ -74,7 +74,7 @@ async function follow(view: RoutedView, to: string) {
 let seq = 1;
 type Change = { kind: 'jobRun'; op: 'put'; id: string; data: JobRunView } | { kind: 'jobRun'; op: 'patch'; id: string; data: Partial<JobRunView> };
 function stream(host: YgTestHost, ...events: Change[]) {
-  host.cluster.set(applyEvents(host.cluster.value, events.map((e): ClusterEvent => ({ ...e, seq: ++seq, at: Date.now() }))));
+  host.cluster.set(applyEvents(host.cluster.value, events.map((e): StreamEvent => ({ ...e, seq: ++seq, at: Date.now() }))));
 }
 
 const rows = (el: Element) => $$(el, 'tbody tr.row');

@@ -1,14 +1,14 @@
 import { ContextProvider } from '@lit/context';
 import { expect, fixture, html } from '@open-wc/testing';
 import type { MdSwitch } from '@material/web/switch/switch.js';
-import type { ClusterEvent, JobRunView } from '../../protocol/types.js';
+import type { StreamEvent, JobRunView } from '../../protocol/types.js';
 import { applyEvents, fromSnapshot } from '../../src/state/cluster-state.js';
 import type { ClusterState } from '../../src/state/cluster-state.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
 import { ClusterNotifier, NOTIFICATIONS_KEY, NotificationSetting, diffAlerts, notificationsContext } from '../../src/state/notifications.js';
 import type { Alert, PermissionApi } from '../../src/state/notifications.js';
 import '../../src/views/yg-settings-view.js';
-import { mockAgent, mockSnapshot, mockTask } from '../support/builders.js';
+import { mockAgent, mockSnapshot, mockTask, mockTaskSummary } from '../support/builders.js';
 import { $, settle, text } from './harness.js';
 import { YgTestHost } from './harness.js';
 import { mockService } from './mock-services.js';
@@ -31,9 +31,9 @@ const base = fromSnapshot(
 );
 
 let seq = 10;
-type EventInput = ClusterEvent extends infer E ? (E extends ClusterEvent ? Omit<E, 'seq' | 'at'> : never) : never;
+type EventInput = StreamEvent extends infer E ? (E extends StreamEvent ? Omit<E, 'seq' | 'at'> : never) : never;
 const apply = (state: ClusterState, ...events: EventInput[]) =>
-  applyEvents(state, events.map((e) => ({ ...e, seq: ++seq, at: 0 }) as ClusterEvent));
+  applyEvents(state, events.map((e) => ({ ...e, seq: ++seq, at: 0 }) as StreamEvent));
 
 /** The browser's permission, played by the test. */
 function fakePermission(initial: NotificationPermission, answer: NotificationPermission = initial) {
@@ -104,7 +104,7 @@ describe('notifications: what turns bad', () => {
   });
 
   it('sums up a burst in one notification', () => {
-    const tasks = ['a', 'b', 'c', 'd', 'e'].map((id) => mockTask({ id, agentId: 'a1' }));
+    const tasks = ['a', 'b', 'c', 'd', 'e'].map((id) => mockTaskSummary({ id, agentId: 'a1' }));
     const before = apply(base, ...tasks.map((t) => ({ kind: 'task' as const, op: 'put' as const, id: t.id, data: t })));
     const after = apply(before, ...tasks.map((t) => ({ kind: 'task' as const, op: 'patch' as const, id: t.id, data: { state: 'TASK_FAILED' as const } })));
     const alerts = diffAlerts(before, after);
@@ -130,6 +130,18 @@ describe('notifications: opt-in and permission', () => {
     setting.disable();
     expect(setting.active).to.equal(false);
     expect(storage.getItem(NOTIFICATIONS_KEY)).to.equal(null);
+  });
+
+  it('does not ask the browser for its permission while not opted in (the notifier checks on every change)', () => {
+    let reads = 0;
+    const api = { requestPermission: async () => 'granted' as NotificationPermission, get permission(): NotificationPermission {
+      reads++;
+      return 'granted';
+    } };
+    const setting = new NotificationSetting({ storage: memoryStorage(), api });
+    reads = 0;
+    for (let i = 0; i < 10; i++) expect(setting.active).to.equal(false);
+    expect(reads).to.equal(0);
   });
 
   it('changes nothing when the permission is refused', async () => {
@@ -172,7 +184,7 @@ describe('notifications: from the stream', () => {
     return { store, shown, notifier, timers, last: () => sockets[sockets.length - 1]! };
   }
 
-  const failed = (id: string, seqNo: number): ClusterEvent => ({ seq: seqNo, at: 0, kind: 'task', op: 'patch', id, data: { state: 'TASK_FAILED' } });
+  const failed = (id: string, seqNo: number): StreamEvent => ({ seq: seqNo, at: 0, kind: 'task', op: 'patch', id, data: { state: 'TASK_FAILED' } });
   const snapshot = mockSnapshot({ epoch: 'e1', seq: 5, agents: [mockAgent({ id: 'a1' })], tasks: [mockTask({ id: 't1', agentId: 'a1' }), mockTask({ id: 't2', agentId: 'a1' })] });
 
   it('shows a failure that arrives live, not the snapshot, not a catch-up after a reconnect', () => {

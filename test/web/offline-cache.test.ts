@@ -1,10 +1,10 @@
 import { expect } from '@open-wc/testing';
 import { fromSnapshot } from '../../src/state/cluster-state.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
-import { CATALOG_KEY, CLUSTER_KEY, OfflineSync, indexedDbStore, restoredCluster } from '../../src/state/offline-cache.js';
-import type { CachedSearchLike, CatalogCacheLike, KeyValueStore, StoredCluster } from '../../src/state/offline-cache.js';
+import { CATALOG_KEY, CLUSTER_KEY, FORMAT, OfflineSync, PART_SIZE, indexedDbStore, restoredCluster, storedState } from '../../src/state/offline-cache.js';
+import type { CachedSearchLike, CatalogCacheLike, KeyValueStore, StoredCluster, StoredPart } from '../../src/state/offline-cache.js';
 import { CommandController, commandsUnavailable } from '../../src/views/command-state.js';
-import { mockAgent, mockSnapshot } from '../support/builders.js';
+import { mockAgent, mockSnapshot, mockTaskSummary } from '../support/builders.js';
 import { mockService } from './mock-services.js';
 import { FakeSocket, ManualTimers, memoryTokens } from './stream-fakes.js';
 
@@ -94,7 +94,7 @@ function setup(options: { token?: string | null; stored?: Record<string, unknown
   };
 }
 
-const storedRecord = (state = kept, savedAt = KEPT_AT): StoredCluster => ({ format: 1, savedAt, state });
+const storedRecord = (state = kept, savedAt = KEPT_AT): StoredCluster => ({ format: FORMAT, savedAt, state: storedState(state) });
 
 describe('offline cache', () => {
   it('shows the kept state on start and resumes the stream from its epoch and sequence number', async () => {
@@ -109,7 +109,7 @@ describe('offline cache', () => {
     expect(t.sync.asOf.value).to.equal(undefined);
 
     t.last().open();
-    expect(t.last().sent[0]).to.deep.equal({ type: 'hello', token: 'tok', epoch: 'e1', seq: 41 });
+    expect(t.last().sent[0]).to.deep.equal({ type: 'hello', token: 'tok', epoch: 'e1', seq: 41, compact: true });
 
     // The master sends only what was missed; it lands on top of the kept state.
     t.last().receive({
@@ -161,7 +161,9 @@ describe('offline cache', () => {
 
   it('ignores a record of another format, and restores nothing without a token', async () => {
     expect(restoredCluster({ ...storedRecord(), format: 99 })).to.equal(undefined);
-    expect(restoredCluster({ format: 1, savedAt: 1, state: { epoch: 'e', seq: 1 } })).to.equal(undefined);
+    expect(restoredCluster({ format: FORMAT, savedAt: 1, state: { epoch: 'e', seq: 1 } })).to.equal(undefined);
+    // format 1 kept Maps of full tasks: a dashboard updated since then starts from the master instead
+    expect(restoredCluster({ format: 1, savedAt: 1, state: kept })).to.equal(undefined);
     expect(restoredCluster(storedRecord())?.state.services.size).to.equal(2);
 
     const t = setup({ token: null, stored: { [CLUSTER_KEY]: storedRecord() } });
@@ -212,6 +214,47 @@ describe('offline cache', () => {
     t.last().receive({ type: 'snapshot', ...mockSnapshot({ epoch: 'e1', seq: 1, services }) });
     expect([...t.syncTimers.pending.values()][0]!.ms).to.equal(8000);
     t.sync.stop();
+  });
+
+  it('keeps a big cluster in parts, restores it whole, and leaves no old parts behind', async () => {
+    const t = setup();
+    t.store.start();
+    await t.sync.start();
+    t.last().open();
+    const tasks = Array.from({ length: 12_000 }, (_, i) => mockTaskSummary({ id: `t${i}`, agentId: 'a1' }));
+    t.last().receive({ type: 'snapshot', ...mockSnapshot({ epoch: 'e1', seq: 3, agents: [mockAgent({ id: 'a1' })], tasks }) });
+    await t.sync.flush();
+    const head = t.data.get(CLUSTER_KEY) as StoredCluster;
+    expect(head.parts?.count).to.equal(1 + Math.ceil(12_000 / PART_SIZE), 'a part for the agent, the tasks in parts of PART_SIZE');
+    expect(head.state.tasks).to.deep.equal([], 'the record itself holds no objects');
+    expect(t.writes.at(-1)).to.equal(CLUSTER_KEY, 'the record is written after its parts');
+    const parts = Array.from({ length: head.parts!.count }, (_, i) => t.data.get(`${head.parts!.key}/${i}`));
+    for (const part of parts) expect((part as StoredPart).items.length).to.be.at.most(PART_SIZE);
+    const back = restoredCluster(head, parts)!;
+    expect(back.state.tasks.size).to.equal(12_000);
+    expect(back.state.tasks.get('t11999')).to.deep.equal(tasks[11_999]);
+    expect(back.state.agents.has('a1')).to.equal(true);
+    expect(restoredCluster(head, parts.slice(1)), 'a part missing: nothing').to.equal(undefined);
+
+    // the next write replaces the parts
+    t.last().receive({ type: 'events', epoch: 'e1', events: [{ seq: 4, kind: 'task', op: 'delete', id: 't0' }] });
+    await t.sync.flush();
+    const next = t.data.get(CLUSTER_KEY) as StoredCluster;
+    expect(next.parts!.key).to.not.equal(head.parts!.key);
+    expect([...t.data.keys()].filter((k) => k.startsWith(`${head.parts!.key}/`))).to.deep.equal([], 'the old parts are deleted');
+
+    // and a new visit shows it
+    const u = setup({ stored: Object.fromEntries(t.data) });
+    u.store.start();
+    await u.sync.start();
+    expect(u.store.cluster.value.tasks.size).to.equal(11_999);
+    expect(u.store.cluster.value.seq).to.equal(4);
+
+    t.store.logout();
+    await t.sync.flush();
+    expect([...t.data.keys()]).to.deep.equal([], 'logging out deletes the parts too');
+    t.sync.stop();
+    u.sync.stop();
   });
 
   it('forgets everything kept when the user logs out', async () => {

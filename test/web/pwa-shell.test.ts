@@ -4,7 +4,7 @@ import { expect, fixture, html, waitUntil } from '@open-wc/testing';
 import { fromSnapshot } from '../../src/state/cluster-state.js';
 import { ClusterStore } from '../../src/state/cluster-store.js';
 import { NotificationSetting } from '../../src/state/notifications.js';
-import { CLUSTER_KEY, OfflineSync } from '../../src/state/offline-cache.js';
+import { CLUSTER_KEY, FORMAT, OfflineSync, storedState } from '../../src/state/offline-cache.js';
 import type { KeyValueStore } from '../../src/state/offline-cache.js';
 import { unsavedWork } from '../../src/state/unsaved.js';
 import { commandsUnavailable } from '../../src/views/command-state.js';
@@ -35,7 +35,7 @@ async function shell(options: { kept?: boolean } = {}) {
   const data = new Map<string, unknown>();
   if (options.kept) {
     const state = fromSnapshot(mockSnapshot({ epoch: 'e1', seq: 9, services: [mockService({ id: '/kept/web' })] }));
-    data.set(CLUSTER_KEY, { format: 1, savedAt: KEPT_AT, state });
+    data.set(CLUSTER_KEY, { format: FORMAT, savedAt: KEPT_AT, state: storedState(state) });
   }
   const storage: KeyValueStore = {
     get: async <T>(key: string) => data.get(key) as T | undefined,

@@ -1,4 +1,4 @@
-import type { StreamClientMessage, StreamServerMessage } from '../../protocol/types.js';
+import type { CompactEvents, StreamClientMessage, StreamServerMessage } from '../../protocol/types.js';
 import type { StreamSocket } from '../../src/state/cluster-store.js';
 import type { TokenStore } from '../../src/state/token.js';
 
@@ -25,7 +25,8 @@ export class FakeSocket implements StreamSocket {
     this.onopen?.(new Event('open'));
   }
 
-  receive(message: StreamServerMessage): void {
+  /** A message from the server: an object, or a compact batch of events (an array). */
+  receive(message: StreamServerMessage | CompactEvents): void {
     this.onmessage?.(new MessageEvent('message', { data: JSON.stringify(message) }));
   }
 

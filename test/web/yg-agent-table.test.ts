@@ -1,6 +1,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/components/yg-agent-table.js';
 import type { YgAgentTable } from '../../src/components/yg-agent-table.js';
+import { ROWS_PER_PAGE } from '../../src/components/more-rows.js';
 import { mockAgent, resources } from '../support/builders.js';
 import { useTheme } from './theme.js';
 
@@ -88,5 +89,23 @@ describe('yg-agent-table', () => {
     // background tab none would).
     el.style.width = '1000px';
     expect(getComputedStyle(row).display).to.equal('table-row');
+  });
+
+  it('renders a long list a page at a time, with how many are shown and a button for more', async () => {
+    expect(ROWS_PER_PAGE).to.equal(200, 'the default page');
+    const many = Array.from({ length: 12 }, (_, i) => mockAgent({ id: `n${i}`, hostname: `node-${String(i).padStart(2, '0')}` }));
+    const el = await fixture<YgAgentTable>(html`<yg-agent-table .agents=${many} .pageSize=${5}></yg-agent-table>`);
+    expect(rows(el)).to.have.length(5);
+    const more = el.shadowRoot!.querySelector('tr.more')!;
+    expect(more.textContent!.replace(/\s+/g, ' ')).to.contain('Showing 5 of 12 nodes.');
+    await expect(el).to.be.accessible();
+    more.querySelector<HTMLElement>('md-text-button')!.click();
+    await el.updateComplete;
+    expect(rows(el)).to.have.length(10);
+    expect(el.shadowRoot!.querySelector('tr.more md-text-button')!.textContent!.trim()).to.equal('Show 2 more');
+    el.shadowRoot!.querySelector<HTMLElement>('tr.more md-text-button')!.click();
+    await el.updateComplete;
+    expect(rows(el).map((r) => r.dataset.agent)).to.deep.equal(many.map((a) => a.id));
+    expect(el.shadowRoot!.querySelector('tr.more')).to.equal(null);
   });
 });

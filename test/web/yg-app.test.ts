@@ -48,7 +48,7 @@ describe('yg-app', () => {
     expect(root(el).querySelector('yg-login')?.busy).to.equal(true, 'the form stays, busy, until the master answers');
 
     last().open();
-    expect(last().sent[0]).to.deep.equal({ type: 'hello', token: 'tok' });
+    expect(last().sent[0]).to.deep.equal({ type: 'hello', token: 'tok', compact: true });
     last().receive({ type: 'snapshot', ...mockSnapshot({ agents: [mockAgent({ id: 'a1', hostname: 'node-1' })] }) });
     await el.updateComplete;
     expect(root(el).querySelector('yg-login')).to.not.exist;

@@ -2,6 +2,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/components/yg-service-table.js';
 import type { YgServiceTable } from '../../src/components/yg-service-table.js';
 import { serviceTree } from '../../src/components/yg-service-table.js';
+import { ROWS_PER_PAGE } from '../../src/components/more-rows.js';
 import { $, $$, text } from './harness.js';
 import { mockService } from './mock-services.js';
 import { useTheme } from './theme.js';
@@ -69,5 +70,17 @@ describe('yg-service-table', () => {
     const empty = await fixture<YgServiceTable>(html`<yg-service-table></yg-service-table>`);
     expect(text($(empty, '.message'))).to.contain('No services yet');
     await expect(empty).to.be.accessible();
+  });
+
+  it('renders a long list a page at a time', async () => {
+    const many = Array.from({ length: 8 }, (_, i) => mockService({ id: `/s${i}` }));
+    const el = await fixture<YgServiceTable>(html`<yg-service-table .services=${many} .now=${NOW} .pageSize=${5}></yg-service-table>`);
+    expect($$(el, 'tbody tr.row')).to.have.length(5);
+    expect(text($(el, 'tr.more'))).to.contain('Showing 5 of 8 rows.');
+    $(el, 'tr.more md-text-button').click();
+    await el.updateComplete;
+    expect($$(el, 'tbody tr.row')).to.have.length(8);
+    expect(ROWS_PER_PAGE).to.equal(200);
+    await expect(el).to.be.accessible();
   });
 });

@@ -1,18 +1,18 @@
 import { expect, fixture, html, waitUntil } from '@open-wc/testing';
-import type { TaskState, TaskView } from '../../protocol/types.js';
+import type { TaskState, TaskSummary } from '../../protocol/types.js';
 import '../../src/components/yg-task-list.js';
 import type { YgTaskList } from '../../src/components/yg-task-list.js';
 import { YgTaskRow } from '../../src/components/yg-task-row.js';
-import { mockTask, resources } from '../support/builders.js';
+import { mockTaskSummary, resources } from '../support/builders.js';
 import { $, $$, press, text } from './harness.js';
 import { useTheme } from './theme.js';
 
 const NOW = 1_700_000_100_000;
 const names = new Map([['a1', 'node-1.dc1']]);
 
-function many(n: number): TaskView[] {
+function many(n: number): TaskSummary[] {
   return Array.from({ length: n }, (_, i) =>
-    mockTask({
+    mockTaskSummary({
       id: `task-${String(i).padStart(5, '0')}`,
       name: `worker-${i}`,
       agentId: 'a1',
@@ -27,7 +27,7 @@ const rows = (el: YgTaskList) => $$<YgTaskRow>(el, 'yg-task-row');
 const row = (el: YgTaskList, id: string) => rows(el).find((r) => r.task?.id === id);
 const cell = (r: YgTaskRow, cls: string) => text($(r, `.${cls}`));
 
-async function list(tasks: readonly TaskView[], width = 1000): Promise<YgTaskList> {
+async function list(tasks: readonly TaskSummary[], width = 1000): Promise<YgTaskList> {
   const el = await fixture<YgTaskList>(
     html`<yg-task-list style=${`width:${width}px`} .tasks=${tasks} .agentNames=${names} .now=${NOW}></yg-task-list>`,
   );

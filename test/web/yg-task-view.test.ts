@@ -1,12 +1,13 @@
 import { expect, fixture, html, waitUntil } from '@open-wc/testing';
 import type { MdDialog } from '@material/web/dialog/dialog.js';
+import { taskSummary } from '../../protocol/types.js';
 import { fromSnapshot } from '../../src/state/cluster-state.js';
 import type { StreamSocket } from '../../src/state/cluster-store.js';
 import '../../src/views/yg-task-view.js';
 import type { YgTaskView } from '../../src/views/yg-task-view.js';
 import { mockAgent, mockSnapshot, mockTask, resources } from '../support/builders.js';
-import { $, $$, settle, text } from './harness.js';
-import type { YgTestHost } from './harness.js';
+import { $, $$, apiError, settle, text } from './harness.js';
+import type { ApiCall, YgTestHost } from './harness.js';
 import { FakeSocket } from './stream-fakes.js';
 import { useTheme } from './theme.js';
 
@@ -19,7 +20,7 @@ const TASK = mockTask({
   command: { value: 'python3 -m http.server $PORT0', shell: true, env: {}, uris: [] },
 });
 
-async function page(params = new URLSearchParams()) {
+async function page(params = new URLSearchParams(), details: (call: ApiCall) => unknown = () => TASK) {
   const host = await fixture<YgTestHost>(html`<yg-test-host></yg-test-host>`);
   host.api.handler = (call) =>
     call.path.startsWith('/files/tasks/prod_web.1/browse')
@@ -27,8 +28,11 @@ async function page(params = new URLSearchParams()) {
           { path: 'stdout', size: 120, mode: '-rw-r--r--', mtime: 1_700_000_000_000, isDir: false },
           { path: 'www', size: 4096, mode: 'drwxr-xr-x', mtime: 1_700_000_000_000, isDir: true },
         ]
-      : {};
-  host.cluster.set(fromSnapshot(mockSnapshot({ seq: 1, agents: [mockAgent({ id: 'a1', hostname: 'node-1' })], tasks: [TASK] })));
+      : call.path === '/api/v1/tasks/prod_web.1'
+        ? details(call)
+        : {};
+  // the stream carries the task's summary; the page reads the rest
+  host.cluster.set(fromSnapshot(mockSnapshot({ seq: 1, agents: [mockAgent({ id: 'a1', hostname: 'node-1' })], tasks: [taskSummary(TASK)] })));
   const sockets: FakeSocket[] = [];
   const navigations: string[] = [];
   host.addEventListener('yg-navigate', (e) => navigations.push(e.detail.to));
@@ -49,9 +53,12 @@ describe('yg-task-view', () => {
   before(() => useTheme());
 
   it('shows the task with links to its service and node', async () => {
-    const { view } = await page();
+    const { view, host } = await page();
     expect(text($(view, 'h1'))).to.equal('web');
+    await waitUntil(() => text($(view, 'dl')).includes('python3'), 'the details load');
+    expect(host.api.calls.filter((c) => c.path === '/api/v1/tasks/prod_web.1')).to.have.length(1, 'read once');
     const fields = text($(view, 'dl'));
+    expect(fields).to.contain('python3 -m http.server $PORT0');
     expect(fields).to.contain('0.1 CPUs · 32 MiB memory · 0 MiB disk · ports 31005');
     expect($(view, `dl a[href="/services/${encodeURIComponent('/prod/web')}"]`).textContent).to.equal('/prod/web');
     expect($(view, 'dl a[href="/nodes/a1"]').textContent).to.equal('node-1');
@@ -110,9 +117,27 @@ describe('yg-task-view', () => {
     expect(sockets).to.have.length(0, 'no tail while the files are shown');
     const browser = $(view, 'yg-file-browser');
     await waitUntil(() => browser.shadowRoot!.querySelectorAll('tbody tr.row').length === 2, 'entries load');
-    expect(host.api.calls[0]!.path).to.equal('/files/tasks/prod_web.1/browse?path=');
+    expect(host.api.calls.map((c) => c.path)).to.include('/files/tasks/prod_web.1/browse?path=');
     $$<HTMLButtonElement>(browser, 'td.title button')[0]!.click();
     expect(navigations).to.deep.equal(['/tasks/prod_web.1?tab=files&path=www']);
     await expect(view).to.be.accessible();
+  });
+
+  it('shows the live state at once, the details once read, and offers a retry when reading fails', async () => {
+    let fail = true;
+    const { view, host } = await page(new URLSearchParams(), () => {
+      if (fail) throw apiError(503, { message: 'the master is busy', details: [] });
+      return TASK;
+    });
+    await waitUntil(() => text($(view, 'dl')).includes('the master is busy'), 'the failure shows');
+    const fields = text($(view, 'dl'));
+    expect(fields).to.contain('TASK_RUNNING');
+    expect(fields).to.contain('0.1 CPUs · 32 MiB memory');
+    await expect(view).to.be.accessible();
+    fail = false;
+    $(view, 'dl md-text-button').click();
+    await waitUntil(() => text($(view, 'dl')).includes('ports 31005'), 'the retry reads the details');
+    expect(text($(view, 'dl'))).to.contain('YAGURA_APP_ID=/prod/web');
+    expect(host.api.calls.filter((c) => c.path === '/api/v1/tasks/prod_web.1')).to.have.length(2);
   });
 });

@@ -7,10 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { isTerminal, type DeploymentActionName, type DeploymentView, type ServiceView, type TaskView } from '../../../protocol/types.js';
 import { ApiError, conflict, notFound } from '../../api/errors.js';
 import { OfferPool, type PlacementOffer } from '../../core/placement.js';
+import { isLimbo } from '../../core/task-state.js';
 import type { Master } from '../../master/master.js';
 import type { Logger, Offer, SchedulerConnection, TaskLaunch, TaskStatus } from '../../master/types.js';
 import { isScaleOnly, toHealthCheckSpecs, type AppDefinition } from './app-definition.js';
-import { dependencyOrder, type GroupDefinition } from './group-definition.js';
+import { dependencyOrder as orderByDependencies, type GroupDefinition } from './group-definition.js';
 import { backoffDelaySeconds, converge, rollingRestart, stopAll, type Decision, type InstanceInfo, type KillSelection } from './rollout.js';
 
 export const SERVICES_FRAMEWORK_ID = 'yagura-services';
@@ -22,6 +23,8 @@ const APPS = 'service_apps';
 const VERSIONS = 'service_app_versions';
 const DEPLOYMENTS = 'service_deployments';
 const MAX_VERSIONS = 50;
+/** Ends of an instance that count as a failed launch (and grow the launch delay). */
+const BACKOFF_STATES = new Set<TaskView['state']>(['TASK_FAILED', 'TASK_FINISHED', 'TASK_ERROR']);
 /** Ticks shorter than this run on the next turn; longer ones space the next one out. */
 const TICK_DELAY_ABOVE_MS = 20;
 
@@ -38,7 +41,11 @@ const REASON_TEXT: Record<string, string> = {
 export interface AppRecord {
   def: AppDefinition;
   versionInfo: { lastScalingAt: string; lastConfigChangeAt: string };
-  backoff: { failures: number; delayUntil: number };
+  /**
+   * Launch delay after failures of the current version. `countedUntil`: the end (master time)
+   * of the last failure counted, so that failures whose count a crash lost are counted on start.
+   */
+  backoff: { failures: number; delayUntil: number; countedUntil?: number };
   lastTaskFailure?: { taskId: string; state: TaskView['state']; message: string; timestamp: number; version: string };
 }
 
@@ -56,6 +63,20 @@ export interface QueueEntry {
   /** Offers looked at for this app since it started waiting, and why they did not fit. */
   offersProcessed: number;
   reasons: Record<string, number>;
+}
+
+/** What the instances of one app launched in one cycle have in common (see launchTemplate). */
+interface LaunchTemplate {
+  idPrefix: string;
+  name: string;
+  /** The environment without HOST and the PORT_<name> variables. */
+  env: Record<string, string>;
+  /** Per port definition, its PORT_<name> variable, if it has a name. */
+  portEnv: Array<string | undefined>;
+  command: Omit<TaskLaunch['command'], 'env'>;
+  labels: Record<string, string>;
+  killGracePeriodMs?: number;
+  healthChecks: NonNullable<TaskLaunch['healthChecks']>;
 }
 
 export interface ServicesOptions {
@@ -82,9 +103,27 @@ export class ServicesFramework implements SchedulerConnection {
   private lastVersion = 0;
   /** Stored versions per app id, oldest first (ISO timestamps sort as text). */
   private versionIndex = new Map<string, string[]>();
-  private byAppCache: { at: number; map: Map<string, TaskView[]> } | undefined;
   /** Task ids per app id, in launch order: one app's tasks without scanning every task. */
   private appTasks = new Map<string, Set<string>>();
+  /** The app of each task in appTasks. */
+  private taskApp = new Map<string, string>();
+  /** Per app, its tasks as the master has them (oldest first); dropped when one of them changes. */
+  private appLists = new Map<string, TaskView[]>();
+  /** Ids of this framework's tasks that changed in the master since the last call. */
+  private readonly changedTasks: () => ReadonlySet<string>;
+  /**
+   * Apps whose tasks, definition or instances being killed changed since their last decision
+   * was made: only these are decided again; the others keep their last decision.
+   */
+  private undecided = new Set<string>();
+  /** The last decision per app, and what it was a decision about (the action and its target). */
+  private decisions = new Map<string, { action: string; to: AppDefinition | null | undefined; decision: Decision }>();
+  /** Apps with an instance in limbo (UNREACHABLE, UNKNOWN): their decisions change with the clock. */
+  private clocked = new Set<string>();
+  /** Apps whose view may have changed since it was last published. */
+  private unpublished = new Set<string>();
+  /** Running deployments per app id. */
+  private deploymentsByApp = new Map<string, Set<DeploymentRecord>>();
   /** How long the last tick took, and the next one when it waits (see scheduleTick). */
   private lastTickMs = 0;
   private delayedTick: NodeJS.Timeout | undefined;
@@ -94,7 +133,8 @@ export class ServicesFramework implements SchedulerConnection {
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? (() => {});
     for (const { data } of this.master.loadDocs<AppRecord>(APPS)) this.apps.set(data.def.id, data);
-    for (const { data } of this.master.loadDocs<DeploymentRecord>(DEPLOYMENTS)) this.deployments.set(data.view.id, data);
+    for (const { data } of this.master.loadDocs<DeploymentRecord>(DEPLOYMENTS)) this.addDeployment(data);
+    this.changedTasks = this.master.watchTasks(SERVICES_FRAMEWORK_ID);
     // the version list per app is read once here; definitions stay in the store until asked for
     for (const { id: key } of this.master.loadDocs<AppDefinition>(VERSIONS)) {
       const sep = key.lastIndexOf(' ');
@@ -103,13 +143,31 @@ export class ServicesFramework implements SchedulerConnection {
       this.versionIndex.set(key.slice(0, sep), list);
     }
     for (const list of this.versionIndex.values()) list.sort();
+    const uncounted: TaskView[] = [];
     for (const t of this.master.frameworkTasks(SERVICES_FRAMEWORK_ID)) {
       const appId = t.labels[APP_ID_LABEL];
       if (appId) this.noteTask(appId, t.id);
+      const app = appId ? this.apps.get(appId) : undefined;
+      const counted = app?.backoff.countedUntil;
+      if (app && counted !== undefined && BACKOFF_STATES.has(t.state) && (t.endedAt ?? 0) > counted && t.labels[APP_VERSION_LABEL] === app.versionInfo.lastConfigChangeAt) {
+        uncounted.push(t);
+      }
     }
-    for (const app of this.apps.values()) this.published.set(app.def.id, JSON.stringify(this.view(app, new Map())));
+    // The master tells us of a task's end after committing it, and what we make of it commits a
+    // moment later: a crash in between would forget the failure and its launch delay. Count
+    // such failures now, each delaying from its own end.
+    for (const t of uncounted.sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0))) {
+      const app = this.apps.get(t.labels[APP_ID_LABEL]!)!;
+      this.countFailure(app, t.endedAt!, t.endedAt!);
+      app.lastTaskFailure = { taskId: t.id, state: t.state, message: t.message ?? '', timestamp: t.endedAt!, version: t.labels[APP_VERSION_LABEL]! };
+      this.saveApp(app);
+    }
+    for (const app of this.apps.values()) {
+      this.published.set(app.def.id, JSON.stringify(this.view(app, [])));
+      this.unpublished.add(app.def.id);
+    }
     this.master.provideViews({
-      services: () => [...this.apps.values()].map((a) => this.view(a, this.tasksByApp())),
+      services: () => [...this.apps.values()].map((a) => this.view(a, this.appTaskList(a.def.id))),
       deployments: () => [...this.deployments.values()].map((d) => d.view),
     });
     this.timer = setInterval(() => this.scheduleTick(), opts.tickMs ?? 1000);
@@ -151,15 +209,12 @@ export class ServicesFramework implements SchedulerConnection {
     const appId = status.labels?.[APP_ID_LABEL];
     if (isTerminal(status.state)) this.killing.delete(status.taskId);
     if (!appId) return;
+    this.touch(appId);
     const app = this.apps.get(appId);
-    if (app && (status.state === 'TASK_FAILED' || status.state === 'TASK_FINISHED' || status.state === 'TASK_ERROR')) {
+    if (app && BACKOFF_STATES.has(status.state)) {
       const version = status.labels?.[APP_VERSION_LABEL] ?? '';
       // a failure of an old configuration says nothing about the new one
-      if (version === app.versionInfo.lastConfigChangeAt) {
-        const failures = app.backoff.failures + 1;
-        const delay = backoffDelaySeconds(failures, app.def.backoffSeconds, app.def.backoffFactor, app.def.maxLaunchDelaySeconds);
-        app.backoff = { failures, delayUntil: this.now() + delay * 1000 };
-      }
+      if (version === app.versionInfo.lastConfigChangeAt) this.countFailure(app, this.now(), status.timestamp);
       app.lastTaskFailure = { taskId: status.taskId, state: status.state, message: status.message ?? '', timestamp: status.timestamp, version };
       this.saveApp(app);
     }
@@ -168,6 +223,13 @@ export class ServicesFramework implements SchedulerConnection {
 
   failure(): void {
     this.scheduleTick();
+  }
+
+  /** One more failure of the app's current version: the next launch waits longer (from `at`). */
+  private countFailure(app: AppRecord, at: number, endedAt: number): void {
+    const failures = app.backoff.failures + 1;
+    const delay = backoffDelaySeconds(failures, app.def.backoffSeconds, app.def.backoffFactor, app.def.maxLaunchDelaySeconds);
+    app.backoff = { failures, delayUntil: Math.max(app.backoff.delayUntil, at + delay * 1000), countedUntil: Math.max(app.backoff.countedUntil ?? 0, endedAt) };
   }
 
   error(message: string): void {
@@ -195,15 +257,14 @@ export class ServicesFramework implements SchedulerConnection {
     return app;
   }
 
+  /** The app's tasks, oldest first (the same array until one of them changes: do not modify it). */
   tasksOf(appId: string): TaskView[] {
-    // one app's tasks, without grouping all 100,000 again when some task changed meanwhile
-    if (this.byAppCache && this.byAppCache.at === this.master.taskChangeCount) return this.byAppCache.map.get(appId) ?? [];
     return this.appTaskList(appId);
   }
 
   serviceView(id: string): ServiceView | undefined {
     const app = this.apps.get(id);
-    return app && this.view(app, new Map([[id, this.tasksOf(id)]]));
+    return app && this.view(app, this.tasksOf(id));
   }
 
   versions(appId: string): string[] {
@@ -220,7 +281,7 @@ export class ServicesFramework implements SchedulerConnection {
   }
 
   deploymentsOf(appId: string): DeploymentView[] {
-    return [...this.deployments.values()].filter((d) => appId in d.targets).map((d) => d.view);
+    return [...(this.deploymentsByApp.get(appId) ?? [])].map((d) => d.view);
   }
 
   queueEntries(): QueueEntry[] {
@@ -241,7 +302,7 @@ export class ServicesFramework implements SchedulerConnection {
   ): Promise<DeploymentView> {
     const now = this.now();
     const busy = new Set<string>();
-    for (const c of changes) for (const d of this.deployments.values()) if (c.id in d.targets && d.view.status === 'running') busy.add(d.view.id);
+    for (const c of changes) for (const d of this.deploymentsByApp.get(c.id) ?? []) if (d.view.status === 'running') busy.add(d.view.id);
     if (busy.size && !opts.force) {
       throw conflict(`App is locked by one or more deployments. Override with the option '?force=true'.`, [
         { path: '/', errors: [...busy].map((id) => `deployment ${id} is in progress`) },
@@ -255,8 +316,6 @@ export class ServicesFramework implements SchedulerConnection {
       for (const appId of Object.keys(d.targets)) touched.add(appId);
       this.finishDeployment(d, 'canceled', 'replaced by a forced change');
     }
-    // an app created here has no instances yet: no need to group every task by app
-    const hasInstances = [...touched].some((id) => this.apps.has(id));
 
     const version = this.nextVersion();
     const targets: DeploymentRecord['targets'] = {};
@@ -288,7 +347,7 @@ export class ServicesFramework implements SchedulerConnection {
           lastConfigChangeAt: scaleOnly && prev ? prev.versionInfo.lastConfigChangeAt : version,
         },
         // a new configuration starts without the old one's launch delay
-        backoff: scaleOnly && prev ? prev.backoff : { failures: 0, delayUntil: 0 },
+        backoff: scaleOnly && prev ? prev.backoff : { failures: 0, delayUntil: 0, countedUntil: now },
         ...(prev?.lastTaskFailure ? { lastTaskFailure: prev.lastTaskFailure } : {}),
       };
       this.apps.set(id, rec);
@@ -299,10 +358,11 @@ export class ServicesFramework implements SchedulerConnection {
       this.versionIndex.set(id, list);
       this.pruneVersions(id);
     }
-    this.deployments.set(view.id, record);
+    this.addDeployment(record);
     this.master.putDoc(DEPLOYMENTS, view.id, record);
     this.master.publish({ kind: 'deployment', op: 'put', id: view.id, data: view });
-    this.publishViews(hasInstances ? this.tasksByApp() : new Map(), touched);
+    for (const id of touched) this.touch(id);
+    this.publishViews(touched);
     await this.master.commit();
     this.scheduleTick();
     return view;
@@ -357,8 +417,9 @@ export class ServicesFramework implements SchedulerConnection {
       }
       this.lastTickMs = performance.now() - start;
     };
-    // A tick looks at every app and task. When that takes long (100,000 tasks), the next one
-    // waits as long as the last took, so a burst of updates and API calls gets at least half of
+    // A tick decides again only about apps whose tasks or definitions changed, and places what
+    // they want on the offers held. When that takes long (a burst of thousands of launches), the
+    // next one waits as long as the last took, so updates and API calls get at least half of
     // the time and the next tick handles all of them at once, instead of one tick per update.
     if (this.lastTickMs < TICK_DELAY_ABOVE_MS) setImmediate(run);
     else this.delayedTick = setTimeout(run, Math.min(this.lastTickMs, 1000));
@@ -367,7 +428,7 @@ export class ServicesFramework implements SchedulerConnection {
   private tick(): void {
     if (!this.subscribedOnce) return;
     const now = this.now();
-    const byApp = this.tasksByApp();
+    this.refresh();
     const wants = new Map<string, number>();
 
     // deployments first: each app in a running step is driven by its action
@@ -382,7 +443,7 @@ export class ServicesFramework implements SchedulerConnection {
       let stepDone = true;
       for (const action of step) {
         driven.add(action.app);
-        const decision = this.decide(action.action, action.app, d.targets[action.app]?.to ?? null, byApp.get(action.app) ?? [], now);
+        const decision = this.decision(action.app, action.action, d.targets[action.app]?.to ?? null, now);
         this.carryOut(action.app, decision, wants);
         if (!decision.done) stepDone = false;
         if (action.action === 'StopApplication' && decision.done) this.removeApp(action.app);
@@ -396,11 +457,34 @@ export class ServicesFramework implements SchedulerConnection {
     }
     for (const app of this.apps.values()) {
       if (driven.has(app.def.id)) continue;
-      const decision = converge(this.instances(app, byApp.get(app.def.id) ?? [], now), app.def.instances, app.versionInfo.lastConfigChangeAt, app.def.killSelection as KillSelection);
-      this.carryOut(app.def.id, decision, wants);
+      this.carryOut(app.def.id, this.decision(app.def.id, 'converge', undefined, now), wants);
     }
     this.launch(wants, now);
-    this.publishViews(byApp);
+    this.publishViews(this.unpublished);
+  }
+
+  /**
+   * What to do about an app now. Decided again only when something it depends on changed
+   * since the last decision (its tasks, its definition, the instances being killed, the action
+   * that drives it) or, for apps with instances in limbo, every time (the clock matters there);
+   * otherwise the last decision stands, so a tick costs what changed, not every task.
+   */
+  private decision(appId: string, action: DeploymentActionName | 'converge', to: AppDefinition | null | undefined, now: number): Decision {
+    const last = this.decisions.get(appId);
+    if (last && last.action === action && last.to === to && !this.undecided.has(appId) && !this.clocked.has(appId)) return last.decision;
+    this.undecided.delete(appId);
+    const tasks = this.appTaskList(appId);
+    if (tasks.some((t) => !isTerminal(t.state) && isLimbo(t.state))) this.clocked.add(appId);
+    else this.clocked.delete(appId);
+    let decision: Decision;
+    if (action === 'converge') {
+      const app = this.apps.get(appId)!;
+      decision = converge(this.instances(app, tasks, now), app.def.instances, app.versionInfo.lastConfigChangeAt, app.def.killSelection as KillSelection);
+    } else {
+      decision = this.decide(action, appId, to ?? null, tasks, now);
+    }
+    this.decisions.set(appId, { action, to, decision });
+    return decision;
   }
 
   private decide(action: DeploymentActionName, appId: string, to: AppDefinition | null, tasks: TaskView[], now: number): Decision {
@@ -412,7 +496,9 @@ export class ServicesFramework implements SchedulerConnection {
     // instances carry the version of their configuration: a scale changes the app's version only
     const instances = this.instances(app, tasks, now);
     const config = app.versionInfo.lastConfigChangeAt;
-    if (action === 'RestartApplication') {
+    // a scale that cut a restart short (a forced change cancels the running deployment) finishes
+    // it: converge alone would never be done while instances of the old configuration run
+    if (action === 'RestartApplication' || instances.some((i) => i.counted && i.version !== config)) {
       return rollingRestart(instances, to.instances, config, to.upgradeStrategy, to.killSelection as KillSelection);
     }
     return converge(instances, to.instances, config, to.killSelection as KillSelection);
@@ -426,7 +512,10 @@ export class ServicesFramework implements SchedulerConnection {
   private kill(taskId: string): void {
     if (this.killing.has(taskId)) return;
     this.killing.add(taskId);
-    const app = this.apps.get(this.master.getTask(taskId)?.labels[APP_ID_LABEL] ?? '');
+    const appId = this.master.getTask(taskId)?.labels[APP_ID_LABEL] ?? '';
+    // the instance no longer counts toward its app's target
+    this.touch(appId);
+    const app = this.apps.get(appId);
     const grace = app?.def.taskKillGracePeriodSeconds;
     try {
       this.master.kill(SERVICES_FRAMEWORK_ID, taskId, grace !== undefined && grace !== null ? grace * 1000 : undefined);
@@ -460,7 +549,11 @@ export class ServicesFramework implements SchedulerConnection {
 
   /** Match wanted launches with the offers held; decline the rest; suppress when idle. */
   private launch(wants: Map<string, number>, now: number): void {
-    for (const id of [...this.queue.keys()]) if (!wants.has(id)) this.queue.delete(id);
+    for (const id of [...this.queue.keys()]) {
+      if (wants.has(id)) continue;
+      this.queue.delete(id);
+      this.unpublished.add(id);
+    }
     const pending = [...wants.values()].reduce((a, b) => a + b, 0);
     // the master's record is the truth: it survives a restart, a flag of ours would not
     const suppressed = this.master.getFramework(SERVICES_FRAMEWORK_ID)?.suppressed ?? false;
@@ -473,7 +566,6 @@ export class ServicesFramework implements SchedulerConnection {
       resources: o.resources,
     }));
     const launches = new Map<string, TaskLaunch[]>();
-    const byApp = this.tasksByApp();
     // one pool per cycle: what one app takes is gone for the next
     const pool = new OfferPool(offers);
     for (const [appId, count] of [...wants].sort(([a], [b]) => a.localeCompare(b))) {
@@ -481,6 +573,8 @@ export class ServicesFramework implements SchedulerConnection {
       const entry = this.queue.get(appId) ?? { appId, count, since: now, offersProcessed: 0, reasons: {} };
       entry.count = count;
       this.queue.set(appId, entry);
+      // waiting (and why, and until when) is part of the app's view
+      this.unpublished.add(appId);
       if (app.backoff.delayUntil > now) {
         entry.delayUntil = app.backoff.delayUntil;
         continue;
@@ -488,12 +582,12 @@ export class ServicesFramework implements SchedulerConnection {
       delete entry.delayUntil;
       if (offers.length === 0) continue;
       const def = app.def;
-      const existing = (byApp.get(appId) ?? [])
-        .filter((t) => !isTerminal(t.state) && !this.killing.has(t.id))
-        .flatMap((t) => {
-          const a = this.master.getAgent(t.agentId);
-          return a ? [{ hostname: a.hostname, attributes: a.attributes }] : [];
-        });
+      const existing: Array<{ hostname: string; attributes: Readonly<Record<string, string>> }> = [];
+      for (const t of this.appTaskList(appId)) {
+        if (isTerminal(t.state) || this.killing.has(t.id)) continue;
+        const a = this.master.agentPlace(t.agentId);
+        if (a) existing.push(a);
+      }
       const result = pool.place(
         {
           cpus: def.cpus,
@@ -508,9 +602,10 @@ export class ServicesFramework implements SchedulerConnection {
       );
       entry.offersProcessed += offers.length;
       for (const [reason, n] of Object.entries(result.reasonCounts)) entry.reasons[reason] = (entry.reasons[reason] ?? 0) + (n ?? 0);
+      const tpl = result.placements.length > 0 ? this.launchTemplate(app) : undefined;
       for (const p of result.placements) {
         const list = launches.get(p.offerId) ?? [];
-        const launch = this.taskLaunch(app, p.agentId, p.hostname, p.resources, p.ports);
+        const launch = this.taskLaunch(tpl!, p.agentId, p.hostname, p.resources, p.ports);
         this.noteTask(appId, launch.taskId);
         list.push(launch);
         launches.set(p.offerId, list);
@@ -538,9 +633,9 @@ export class ServicesFramework implements SchedulerConnection {
     }
   }
 
-  private taskLaunch(app: AppRecord, agentId: string, hostname: string, resources: TaskLaunch['resources'], ports: number[]): TaskLaunch {
+  /** What every instance of the app launched now shares: made once per app and launch cycle. */
+  private launchTemplate(app: AppRecord): LaunchTemplate {
     const def = app.def;
-    const taskId = `${def.id.slice(1).replace(/\//g, '_')}.${randomUUID()}`;
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(def.env)) if (typeof v === 'string') env[k] = v;
     Object.assign(env, {
@@ -550,28 +645,47 @@ export class ServicesFramework implements SchedulerConnection {
       MARATHON_APP_RESOURCE_MEM: String(def.mem),
       MARATHON_APP_RESOURCE_DISK: String(def.disk),
       MARATHON_APP_LABELS: Object.keys(def.labels).join(' '),
-      HOST: hostname,
     });
-    def.portDefinitions.forEach((p, i) => {
-      if (p.name && ports[i] !== undefined) env[`PORT_${p.name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`] = String(ports[i]);
-    });
-    const command =
+    const uris: TaskLaunch['command']['uris'] = def.fetch.map((f) => ({ value: f.uri, extract: f.extract, executable: f.executable, cache: f.cache }));
+    const command: Omit<TaskLaunch['command'], 'env'> =
       def.cmd !== undefined && def.cmd !== null
-        ? { value: def.cmd, shell: true, env, uris: [] as TaskLaunch['command']['uris'] }
-        : { value: def.args?.[0] ?? 'true', shell: false, args: def.args?.slice(1) ?? [], env, uris: [] as TaskLaunch['command']['uris'] };
-    command.uris = def.fetch.map((f) => ({ value: f.uri, extract: f.extract, executable: f.executable, cache: f.cache }));
+        ? { value: def.cmd, shell: true, uris }
+        : { value: def.args?.[0] ?? 'true', shell: false, args: def.args?.slice(1) ?? [], uris };
+    if (def.user) command.user = def.user;
     const grace = def.taskKillGracePeriodSeconds;
     return {
-      taskId,
+      idPrefix: `${def.id.slice(1).replace(/\//g, '_')}.`,
       name: def.id.split('/').pop() || def.id,
-      agentId,
-      resources,
-      command: { ...command, ...(def.user ? { user: def.user } : {}) },
+      env,
+      portEnv: def.portDefinitions.map((p) => (p.name ? `PORT_${p.name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}` : undefined)),
+      command,
       labels: { ...def.labels, [APP_ID_LABEL]: def.id, [APP_VERSION_LABEL]: app.versionInfo.lastConfigChangeAt },
       ...(grace !== undefined && grace !== null ? { killGracePeriodMs: grace * 1000 } : {}),
       healthChecks: toHealthCheckSpecs(def),
     };
   }
+
+  private taskLaunch(tpl: LaunchTemplate, agentId: string, hostname: string, resources: TaskLaunch['resources'], ports: number[]): TaskLaunch {
+    const env: Record<string, string> = { ...tpl.env, HOST: hostname };
+    for (let i = 0; i < tpl.portEnv.length; i++) {
+      const name = tpl.portEnv[i];
+      if (name !== undefined && ports[i] !== undefined) env[name] = String(ports[i]);
+    }
+    return {
+      taskId: tpl.idPrefix + randomUUID(),
+      name: tpl.name,
+      agentId,
+      resources,
+      // the labels, uris and health checks are shared by the instances launched together: nobody changes them
+      command: tpl.command.args
+        ? { value: tpl.command.value, shell: tpl.command.shell, args: tpl.command.args, env, uris: tpl.command.uris, ...(tpl.command.user ? { user: tpl.command.user } : {}) }
+        : { value: tpl.command.value, shell: tpl.command.shell, env, uris: tpl.command.uris, ...(tpl.command.user ? { user: tpl.command.user } : {}) },
+      labels: tpl.labels,
+      ...(tpl.killGracePeriodMs !== undefined ? { killGracePeriodMs: tpl.killGracePeriodMs } : {}),
+      healthChecks: tpl.healthChecks,
+    };
+  }
+
 
   // -------------------------------------------------------------------------------------------
   // Deployments
@@ -583,15 +697,23 @@ export class ServicesFramework implements SchedulerConnection {
     const stopping = Object.entries(targets).filter(([, t]) => !t.to).map(([id]) => id);
     const steps: DeploymentView['steps'] = [];
     // dependencies on apps outside this deployment are already met; on a group, mean its apps
-    const tree = treeOf([...[...this.apps.values()].map((a) => a.def), ...starting], groupDependencies);
+    let tree: GroupDefinition | undefined;
+    const dependencyOrder = (defs: AppDefinition[]): ReturnType<typeof orderByDependencies> => {
+      // without any dependencies every app goes in one step: no need for the tree of all apps
+      if (defs.every((d) => d.dependencies.length === 0) && Object.values(groupDependencies).every((l) => l.length === 0)) {
+        return { ok: true, order: [defs.map((d) => d.id).sort()] };
+      }
+      tree ??= treeOf([...[...this.apps.values()].map((a) => a.def), ...starting], groupDependencies);
+      return orderByDependencies(defs, [tree]);
+    };
     if (stopping.length) {
       // dependents stop before what they depend on
-      const order = dependencyOrder(stopping.map((id) => this.apps.get(id)!.def), [tree]);
+      const order = dependencyOrder(stopping.map((id) => this.apps.get(id)!.def));
       const waves = order.ok ? order.order : [stopping];
       for (const wave of [...waves].reverse()) steps.push(wave.map((app) => ({ action: 'StopApplication' as const, app })));
     }
     if (starting.length) {
-      const order = dependencyOrder(starting, [tree]);
+      const order = dependencyOrder(starting);
       const waves = order.ok ? order.order : [starting.map((d) => d.id)];
       for (const wave of waves) steps.push(wave.map((app) => ({ action: actionOf(targets[app]!), app })));
     }
@@ -607,6 +729,12 @@ export class ServicesFramework implements SchedulerConnection {
   private finishDeployment(d: DeploymentRecord, status: 'success' | 'failed' | 'canceled', message?: string): void {
     d.view = { ...d.view, status, endedAt: this.now(), ...(message ? { message } : {}) };
     this.deployments.delete(d.view.id);
+    for (const appId of Object.keys(d.targets)) {
+      this.deploymentsByApp.get(appId)?.delete(d);
+      if (this.deploymentsByApp.get(appId)?.size === 0) this.deploymentsByApp.delete(appId);
+      // no longer deploying
+      this.unpublished.add(appId);
+    }
     this.master.deleteDoc(DEPLOYMENTS, d.view.id);
     this.master.publish({ kind: 'deployment', op: 'patch', id: d.view.id, data: { status, endedAt: d.view.endedAt!, ...(message ? { message } : {}) } });
     this.master.publish({ kind: 'deployment', op: 'delete', id: d.view.id });
@@ -619,6 +747,8 @@ export class ServicesFramework implements SchedulerConnection {
     this.versionIndex.delete(id);
     this.queue.delete(id);
     this.published.delete(id);
+    this.decisions.delete(id);
+    this.clocked.delete(id);
     this.master.publish({ kind: 'service', op: 'delete', id });
   }
 
@@ -640,28 +770,48 @@ export class ServicesFramework implements SchedulerConnection {
   // -------------------------------------------------------------------------------------------
   // Views
 
-  private tasksByApp(): Map<string, TaskView[]> {
-    // reads (API, views) come in bursts between changes: derive once per change of any task
-    if (this.byAppCache && this.byAppCache.at === this.master.taskChangeCount) return this.byAppCache.map;
-    const out = new Map<string, TaskView[]>();
-    for (const appId of this.appTasks.keys()) {
-      const list = this.appTaskList(appId);
-      if (list.length) out.set(appId, list);
+  /** Takes in the master's task changes since the last look: their apps' lists and decisions are stale. */
+  private refresh(): void {
+    for (const id of this.changedTasks()) {
+      let appId = this.taskApp.get(id);
+      if (appId === undefined) {
+        // not launched by this process (e.g. before a restart): its label says whose it is
+        appId = this.master.getTask(id)?.labels[APP_ID_LABEL];
+        if (!appId) continue;
+        this.noteTask(appId, id);
+      }
+      this.appLists.delete(appId);
+      this.touch(appId);
     }
-    this.byAppCache = { at: this.master.taskChangeCount, map: out };
-    return out;
   }
 
-  /** The tasks launched for an app (by its id label), oldest first; ids the master dropped are forgotten. */
+  /** Something about the app changed: decide about it again and publish its view. */
+  private touch(appId: string): void {
+    this.undecided.add(appId);
+    this.unpublished.add(appId);
+  }
+
+  /**
+   * The tasks launched for an app (by its id label), oldest first; ids the master dropped are
+   * forgotten. Kept until one of them changes in the master.
+   */
   private appTaskList(appId: string): TaskView[] {
+    this.refresh();
+    const cached = this.appLists.get(appId);
+    if (cached) return cached;
     const ids = this.appTasks.get(appId);
     const out: TaskView[] = [];
-    if (!ids) return out;
-    for (const id of ids) {
-      const t = this.master.getTask(id);
-      if (t) out.push(t);
-      else ids.delete(id);
+    if (ids) {
+      for (const id of ids) {
+        const t = this.master.getTask(id);
+        if (t) out.push(t);
+        else {
+          ids.delete(id);
+          this.taskApp.delete(id);
+        }
+      }
     }
+    this.appLists.set(appId, out);
     return out;
   }
 
@@ -669,11 +819,23 @@ export class ServicesFramework implements SchedulerConnection {
     let ids = this.appTasks.get(appId);
     if (!ids) this.appTasks.set(appId, (ids = new Set()));
     ids.add(taskId);
+    this.taskApp.set(taskId, appId);
+    this.appLists.delete(appId);
   }
 
-  private view(app: AppRecord, byApp: Map<string, TaskView[]>): ServiceView {
-    const tasks = (byApp.get(app.def.id) ?? []).filter((t) => !isTerminal(t.state));
-    const deployments = [...this.deployments.values()].filter((d) => app.def.id in d.targets && d.view.status === 'running').map((d) => d.view.id);
+  private addDeployment(d: DeploymentRecord): void {
+    this.deployments.set(d.view.id, d);
+    for (const appId of Object.keys(d.targets)) {
+      let set = this.deploymentsByApp.get(appId);
+      if (!set) this.deploymentsByApp.set(appId, (set = new Set()));
+      set.add(d);
+    }
+  }
+
+  private view(app: AppRecord, all: readonly TaskView[]): ServiceView {
+    const tasks = all.filter((t) => !isTerminal(t.state));
+    const deployments: string[] = [];
+    for (const d of this.deploymentsByApp.get(app.def.id) ?? []) if (d.view.status === 'running') deployments.push(d.view.id);
     const queued = this.queue.get(app.def.id);
     const now = this.now();
     const delayed = queued && app.backoff.delayUntil > now;
@@ -717,11 +879,13 @@ export class ServicesFramework implements SchedulerConnection {
     };
   }
 
-  /** Publish the apps whose view changed since last time (the stream sends only what changed). */
-  private publishViews(byApp = this.tasksByApp(), only?: ReadonlySet<string>): void {
-    const apps = only ? [...only].flatMap((id) => this.apps.get(id) ?? []) : this.apps.values();
-    for (const app of apps) {
-      const v = this.view(app, byApp);
+  /** Publish those of these apps whose view changed since last time (the stream sends only what changed). */
+  private publishViews(ids: Iterable<string>): void {
+    for (const id of [...ids]) {
+      this.unpublished.delete(id);
+      const app = this.apps.get(id);
+      if (!app) continue;
+      const v = this.view(app, this.appTaskList(app.def.id));
       const json = JSON.stringify(v);
       const before = this.published.get(app.def.id);
       if (before === json) continue;
