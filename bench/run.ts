@@ -12,7 +12,8 @@
 // With --runs above 1, the suites that can take a median of their own (placement, stream,
 // render) measure once per run (INNER_RUNS).
 
-import { fork } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,8 @@ interface Suite {
   run: string;
   /** Suites with the same group run in one child process per run (they share a cluster). */
   group?: string;
+  /** Reads the built dashboard (dist/): the runner builds it first when it is missing. */
+  needsBuild?: boolean;
 }
 
 const SUITES: Suite[] = [
@@ -44,6 +47,8 @@ const SUITES: Suite[] = [
   // these two share one cluster of 10,000 simulated agents and 100,000 tasks (bench/scale-harness.ts)
   { name: 'sim-placement', module: './sim-placement.bench.js', run: 'runSimPlacementBench', group: 'scale' },
   { name: 'master-scale', module: './scale.bench.js', run: 'runMasterScaleBench', group: 'scale' },
+  // the built dashboard (dist/) in Chromium against 10,000 simulated agents and 100,000 tasks
+  { name: 'dashboard-scale', module: './dashboard-scale.bench.js', run: 'runDashboardScaleBench', needsBuild: true },
 ];
 
 type ChildMessage = { type: 'rows'; suite: string; rows: BenchResult[] } | { type: 'error'; suite: string; message: string };
@@ -84,16 +89,18 @@ async function child(names: string[]): Promise<never> {
 const INNER_RUNS = ['BENCH_RUNS', 'BENCH_RENDER_RUNS', 'BENCH_STREAM_RUNS'];
 
 /** One run of a group of suites in a fresh process. */
+let current: ChildProcess | undefined;
+
 function runChild(names: string[], runs: number, onMessage: (msg: ChildMessage) => void): Promise<void> {
   const env = { ...process.env };
   if (runs > 1) for (const v of INNER_RUNS) env[v] ??= '1';
   return new Promise((resolve) => {
-    const c = fork(fileURLToPath(import.meta.url), ['--child', names.join(',')], {
+    const c = (current = fork(fileURLToPath(import.meta.url), ['--child', names.join(',')], {
       cwd: join(HERE, '..'),
       env,
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    }));
     const seen = new Set<string>();
     c.on('message', (raw) => {
       const msg = raw as ChildMessage;
@@ -137,10 +144,44 @@ async function main(): Promise<void> {
     else units.push([s.name]);
   }
 
+  if (chosen.some((s) => s.needsBuild) && !process.env.BENCH_DIST && !existsSync(join(HERE, '..', 'dist', 'index.html'))) {
+    process.stderr.write('the dashboard is not built (dist/): npm run build…\n');
+    execFileSync('npm', ['run', 'build'], { cwd: join(HERE, '..'), stdio: ['ignore', 'inherit', 'inherit'] });
+  }
+
   const started = Date.now();
   const load0 = loadavg()[0]!;
   const rows = new Map<string, RowRuns>();
   const failures: string[] = [];
+  let runsDone = 0;
+
+  /** The table of what has been gathered: at the end, or the rows so far when stopped. */
+  const report = (stoppedBy?: string) => {
+    const minutes = (Date.now() - started) / 60_000;
+    // in suite order, each suite's rows in the order it returned them
+    const ordered = chosen.flatMap((s) => [...rows.values()].filter((r) => r.suite === s.name));
+    const cpu = cpus()[0]?.model ?? 'unknown cpu';
+    const runsText = stoppedBy ? `stopped by ${stoppedBy} in run ${runsDone + 1} of ${runs}: medians of the runs each row got` : `median of ${runs} run${runs > 1 ? 's' : ''}`;
+    console.log(
+      `\nnode ${process.version} · ${cpus().length} cores (${cpu}) · ${Math.round(totalmem() / 2 ** 30)} GiB · ` +
+        `${runsText} · load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} · ${minutes.toFixed(1)} min\n`,
+    );
+    if (ordered.length) console.log(markdown(ordered.map(summarize)));
+    else console.log('(no rows yet)');
+    if (failures.length) {
+      console.log(`\n${failures.length} run(s) failed and are left out of the medians:`);
+      for (const f of failures) console.log(`- ${f}`);
+      process.exitCode = 1;
+    }
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      current?.kill('SIGKILL');
+      report(signal);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    });
+  }
+
   for (let run = 1; run <= runs; run++) {
     for (const unit of units) {
       process.stderr.write(`run ${run}/${runs}: ${unit.join(', ')}… (${((Date.now() - started) / 60_000).toFixed(1)} min so far)\n`);
@@ -162,22 +203,9 @@ async function main(): Promise<void> {
         }
       });
     }
+    runsDone = run;
   }
-  const minutes = (Date.now() - started) / 60_000;
-  // in suite order, each suite's rows in the order it returned them
-  const ordered = chosen.flatMap((s) => [...rows.values()].filter((r) => r.suite === s.name));
-
-  const cpu = cpus()[0]?.model ?? 'unknown cpu';
-  console.log(
-    `\nnode ${process.version} · ${cpus().length} cores (${cpu}) · ${Math.round(totalmem() / 2 ** 30)} GiB · ` +
-      `median of ${runs} run${runs > 1 ? 's' : ''} · load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)} · ${minutes.toFixed(1)} min\n`,
-  );
-  console.log(markdown(ordered.map(summarize)));
-  if (failures.length) {
-    console.log(`\n${failures.length} run(s) failed and are left out of the medians:`);
-    for (const f of failures) console.log(`- ${f}`);
-    process.exitCode = 1;
-  }
+  report();
 }
 
 const childAt = process.argv.indexOf('--child');

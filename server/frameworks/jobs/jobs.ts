@@ -400,8 +400,11 @@ export class JobsFramework implements SchedulerConnection {
   async runNow(jobId: string): Promise<RunRecord> {
     this.requireJob(jobId);
     const run = this.newRun(jobId, { trigger: 'manual' });
+    // the run as it was committed: the tick may launch it before the commit ends (the store
+    // writes on another thread), and the answer describes what this request created
+    const created: RunRecord = { ...run, attempts: [...run.attempts] };
     await this.master.commit();
-    return run;
+    return created;
   }
 
   async stopRun(jobId: string, runId: string): Promise<RunRecord> {
