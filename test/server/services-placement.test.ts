@@ -87,6 +87,30 @@ describe('services on several agents', { timeout: 120_000 }, () => {
     await waitFor(() => running(c!, '/crash').length === 1, 10_000, 'the fixed version runs');
   });
 
+  it('delays relaunches by the backoff also when the disk is slow (the end is seen before its update arrives)', async () => {
+    c = await servicesCluster();
+    // every commit takes 300 ms, as on a slow disk: a tick sees the task's end in the master
+    // (watchTasks) long before the framework's update, which comes after the commit
+    const store = (c.m.master as unknown as { store: { writeAsync(b: unknown): Promise<void> } }).store;
+    const write = store.writeAsync.bind(store);
+    store.writeAsync = async (b) => {
+      await new Promise((r) => setTimeout(r, 300));
+      return write(b);
+    };
+    await c.addAgent('slowdisk');
+    await c.m.services.deploy([{ id: '/crash2', to: app({ id: '/crash2', cmd: 'exit 1', instances: 1, cpus: 0.1, mem: 32, backoffSeconds: 1, backoffFactor: 1.5, maxLaunchDelaySeconds: 10 }) }]);
+    await waitFor(() => c!.m.services.tasksOf('/crash2').length >= 3, 30_000, '3 launches');
+    const launches = c.m.services
+      .tasksOf('/crash2')
+      .map((t) => t.createdAt)
+      .sort((a, b) => a - b);
+    const gaps = launches.slice(1).map((t, i) => t - launches[i]!);
+    gaps.slice(0, 2).forEach((gap, i) => assert.ok(gap >= 1000 * 1.5 ** i - 50, `gap ${i} was ${gap} ms`));
+    // each failure counted once: after 2 failures the delay is 1 × 1.5 = 1.5 s, not more
+    const rec = c.m.services.getApp('/crash2')!;
+    assert.ok(rec.backoff.failures >= 2 && rec.backoff.failures <= 3, `failures ${rec.backoff.failures}`);
+  });
+
   it('replaces instances of an unreachable agent, and kills the extras when it returns', async () => {
     c = await servicesCluster();
     const flaky = await c.addAgent('flaky');

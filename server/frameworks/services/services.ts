@@ -24,6 +24,7 @@ const VERSIONS = 'service_app_versions';
 const DEPLOYMENTS = 'service_deployments';
 const MAX_VERSIONS = 50;
 /** Ends of an instance that count as a failed launch (and grow the launch delay). */
+const MAX_COUNTED_FAILURES = 10_000;
 const BACKOFF_STATES = new Set<TaskView['state']>(['TASK_FAILED', 'TASK_FINISHED', 'TASK_ERROR']);
 /** Ticks shorter than this run on the next turn; longer ones space the next one out. */
 const TICK_DELAY_ABOVE_MS = 20;
@@ -95,6 +96,8 @@ export class ServicesFramework implements SchedulerConnection {
   /** Tasks this framework asked to kill: they no longer count toward a target. */
   private killing = new Set<string>();
   private heldOffers = new Map<string, Offer>();
+  /** Failed tasks already counted toward their app's launch delay, newest last (bounded). */
+  private countedFailures = new Set<string>();
   private queue = new Map<string, QueueEntry>();
   private published = new Map<string, string>();
   private tickScheduled = false;
@@ -158,6 +161,7 @@ export class ServicesFramework implements SchedulerConnection {
     // such failures now, each delaying from its own end.
     for (const t of uncounted.sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0))) {
       const app = this.apps.get(t.labels[APP_ID_LABEL]!)!;
+      this.countedFailures.add(t.id);
       this.countFailure(app, t.endedAt!, t.endedAt!);
       app.lastTaskFailure = { taskId: t.id, state: t.state, message: t.message ?? '', timestamp: t.endedAt!, version: t.labels[APP_VERSION_LABEL]! };
       this.saveApp(app);
@@ -211,14 +215,23 @@ export class ServicesFramework implements SchedulerConnection {
     if (!appId) return;
     this.touch(appId);
     const app = this.apps.get(appId);
-    if (app && BACKOFF_STATES.has(status.state)) {
-      const version = status.labels?.[APP_VERSION_LABEL] ?? '';
-      // a failure of an old configuration says nothing about the new one
-      if (version === app.versionInfo.lastConfigChangeAt) this.countFailure(app, this.now(), status.timestamp);
-      app.lastTaskFailure = { taskId: status.taskId, state: status.state, message: status.message ?? '', timestamp: status.timestamp, version };
-      this.saveApp(app);
-    }
+    if (app && BACKOFF_STATES.has(status.state)) this.noteFailure(app, status.taskId, status.state, status.message, status.timestamp, status.labels?.[APP_VERSION_LABEL] ?? '');
     this.scheduleTick();
+  }
+
+  /**
+   * A task of the app ended in failure: the next launch waits (backoff). The master shows the
+   * task's end to a tick (watchTasks) before its update arrives after the commit; whichever
+   * comes first counts it, so no tick relaunches without the delay, and none counts it twice.
+   */
+  private noteFailure(app: AppRecord, taskId: string, state: TaskView['state'], message: string | undefined, endedAt: number, version: string): void {
+    if (this.countedFailures.has(taskId)) return;
+    this.countedFailures.add(taskId);
+    if (this.countedFailures.size > MAX_COUNTED_FAILURES) this.countedFailures.delete(this.countedFailures.values().next().value as string);
+    // a failure of an old configuration says nothing about the new one
+    if (version === app.versionInfo.lastConfigChangeAt) this.countFailure(app, this.now(), endedAt);
+    app.lastTaskFailure = { taskId, state, message: message ?? '', timestamp: endedAt, version };
+    this.saveApp(app);
   }
 
   failure(): void {
@@ -782,6 +795,10 @@ export class ServicesFramework implements SchedulerConnection {
       }
       this.appLists.delete(appId);
       this.touch(appId);
+      const app = this.apps.get(appId);
+      if (!app || this.countedFailures.has(id)) continue;
+      const t = this.master.getTask(id);
+      if (t && BACKOFF_STATES.has(t.state)) this.noteFailure(app, id, t.state, t.message, t.endedAt ?? t.updatedAt, t.labels[APP_VERSION_LABEL] ?? '');
     }
   }
 
