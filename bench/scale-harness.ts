@@ -12,8 +12,9 @@
 //   `pool.place(app, [], 100)` per app, what the services framework does with a cycle's offers,
 //   without master, store, network or agents.
 // - master-scale (row 5): the master's RSS with the 10,000 agents and 100,000 tasks, and the
-//   time to serialize a full dashboard snapshot as server/api/stream.ts does
-//   (JSON.stringify({ type: 'snapshot', ...master.snapshot() })), median of 5.
+//   time to serialize a full dashboard snapshot as server/api/stream.ts does (snapshotMessage:
+//   every agent, service and job, every task as a summary joined from its cached JSON), median
+//   of 5 after a first (cold) one, against JSON.stringify of master.snapshot() with whole tasks.
 //
 // Apps: a third `hostname MAX_PER 10`, a third `zone GROUP_BY` (12 zones), a third
 // `rack LIKE rack-0[0-5]\d` (60 of 250 racks: 2,400 agents). Each instance takes one any-port.
@@ -28,6 +29,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import type { ClusterEvent } from '../protocol/types.js';
+import { snapshotMessage } from '../server/api/stream.js';
 import { build } from '../server/app.js';
 import type { Constraint } from '../server/core/constraints.js';
 import { OfferPool, type InstanceRequest, type PlacementOffer } from '../server/core/placement.js';
@@ -164,6 +166,11 @@ export interface ScaleFigures {
   heapMiB: number;
   snapshotMs: number;
   snapshotMiB: number;
+  /** The snapshot as the stream hub sends it (snapshotMessage: task summaries cached per task view). */
+  hubSnapshotMs: number;
+  /** Its first serialization, every summary made anew (cold cache). */
+  hubSnapshotColdMs: number;
+  hubSnapshotMiB: number;
   streamSnapshotMs: number;
   updates: number;
   resent: number;
@@ -261,7 +268,18 @@ async function run(): Promise<ScaleFigures> {
       if (i > 0) snapTimes.push(performance.now() - s0); // the first run warms the JIT
       snapshotBytes = json.length;
     }
-    log(`snapshot ${median(snapTimes).toFixed(0)} ms; a dashboard's snapshot over the stream…`);
+    const hubTimes: number[] = [];
+    let hubColdMs = NaN;
+    let hubBytes = 0;
+    for (let i = 0; i <= SNAPSHOT_RUNS; i++) {
+      const s0 = performance.now();
+      const json = snapshotMessage(app.master);
+      const ms = performance.now() - s0;
+      if (i === 0) hubColdMs = ms;
+      else hubTimes.push(ms);
+      hubBytes = json.length;
+    }
+    log(`snapshot ${median(snapTimes).toFixed(0)} ms (full tasks); as the stream sends it ${median(hubTimes).toFixed(0)} ms (cold ${hubColdMs.toFixed(0)} ms); a dashboard's snapshot over the stream…`);
     const streamTimes: number[] = [];
     for (let i = 0; i < 3; i++) {
       try {
@@ -284,6 +302,9 @@ async function run(): Promise<ScaleFigures> {
       heapMiB,
       snapshotMs: median(snapTimes),
       snapshotMiB: Math.round(snapshotBytes / 2 ** 20),
+      hubSnapshotMs: median(hubTimes),
+      hubSnapshotColdMs: hubColdMs,
+      hubSnapshotMiB: Math.round(hubBytes / 2 ** 20),
       streamSnapshotMs: streamTimes.length ? median(streamTimes) : NaN,
       updates: counters.updates,
       resent: counters.resent,
