@@ -6,7 +6,7 @@ import '@material/web/button/text-button.js';
  * 10,000 nodes would take seconds to render and lay out, and lay out again on every change of
  * the cluster; nobody reads 10,000 rows down a page.
  */
-export const ROWS_PER_PAGE = 200;
+export const ROWS_PER_PAGE = 100;
 
 /** The last row of a table that shows `shown` of `total`: how many, and a button for `step` more. */
 export function moreRows(shown: number, total: number, noun: string, columns: number, step: number, onMore: () => void) {

@@ -74,6 +74,19 @@ describe('cluster selectors on a changing cluster', () => {
     expect(sorted(state.tasks)).to.equal(lastList, 'the same map gives the same list');
   });
 
+  it('sort a whole new cluster (ranked sort, ties by id) as the full order does, and share their memo between views', () => {
+    const a = cluster(5_000);
+    const b = cluster(4_000); // not derived from a: sorted anew
+    const sorted = tasksByActivity();
+    expect(sorted(a.tasks).map((t) => t.id)).to.deep.equal(sortedFully(a.tasks));
+    expect(sorted(b.tasks).map((t) => t.id)).to.deep.equal(sortedFully(b.tasks));
+    // a second view (or the same view opened again) gets the list the first one made
+    const list = sorted(b.tasks);
+    expect(tasksByActivity()(b.tasks)).to.equal(list);
+    expect(agentsByHostname()).to.equal(agentsByHostname());
+    expect(activeTaskCounts()).to.equal(activeTaskCounts());
+  });
+
   it('keep the counts identical when a change moves no count', () => {
     const state = cluster(200);
     const perAgent = activeTaskCounts();

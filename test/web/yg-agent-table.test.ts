@@ -92,7 +92,7 @@ describe('yg-agent-table', () => {
   });
 
   it('renders a long list a page at a time, with how many are shown and a button for more', async () => {
-    expect(ROWS_PER_PAGE).to.equal(200, 'the default page');
+    expect(ROWS_PER_PAGE).to.equal(100, 'the default page');
     const many = Array.from({ length: 12 }, (_, i) => mockAgent({ id: `n${i}`, hostname: `node-${String(i).padStart(2, '0')}` }));
     const el = await fixture<YgAgentTable>(html`<yg-agent-table .agents=${many} .pageSize=${5}></yg-agent-table>`);
     expect(rows(el)).to.have.length(5);

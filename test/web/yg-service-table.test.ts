@@ -80,7 +80,7 @@ describe('yg-service-table', () => {
     $(el, 'tr.more md-text-button').click();
     await el.updateComplete;
     expect($$(el, 'tbody tr.row')).to.have.length(8);
-    expect(ROWS_PER_PAGE).to.equal(200);
+    expect(ROWS_PER_PAGE).to.equal(100);
     await expect(el).to.be.accessible();
   });
 });
