@@ -333,10 +333,9 @@ export class Agent extends EventEmitter {
 
   private ws: WebSocket | undefined;
   private registered = false;
-  /** The master's `registered` said it takes `updates` batches (and answers with `acks`). */
-  private batches = false;
+  /** Status updates on their way; `outbox.batches`: the master's `registered` said it takes `updates` batches (and answers with `acks`). */
+  private readonly outbox = new StatusOutbox((msg) => this.send(msg));
   /** Status updates of this turn, for one `updates` message. */
-  private outbox: StatusUpdate[] = [];
   private started = false;
   private stopped = false;
   /** shutdown() is killing the tasks: new launches are dropped instead of started. */
@@ -648,26 +647,9 @@ export class Agent extends EventEmitter {
     return this.registered ? this.sendRaw(msg) : false;
   }
 
-  /**
-   * A status update: to a master that takes batches, the updates of one turn of the loop leave
-   * together in one `updates` message (in the order they were made); else each on its own.
-   */
   private sendStatus(update: StatusUpdate): boolean {
     if (!this.registered) return false;
-    if (!this.batches) return this.send({ type: 'status', update });
-    if (this.outbox.length === 0) setImmediate(() => this.flushOutbox());
-    this.outbox.push(update);
-    return true;
-  }
-
-  private flushOutbox(): void {
-    const updates = this.outbox;
-    this.outbox = [];
-    if (!this.batches) {
-      for (const update of updates) this.send({ type: 'status', update });
-      return;
-    }
-    for (let i = 0; i < updates.length; i += MAX_BATCH) this.send({ type: 'updates', updates: updates.slice(i, i + MAX_BATCH) });
+    return this.outbox.add(update);
   }
 
   private onMessage(raw: string): void {
@@ -683,7 +665,7 @@ export class Agent extends EventEmitter {
     const fail = (what: string) => (err: Error) => this.log('error', `${what}: ${err.message}`);
     switch (msg.type) {
       case 'registered':
-        this.batches = msg.batches === true;
+        this.outbox.batches = msg.batches === true;
         void this.onRegistered(msg.agentId, msg.heartbeatIntervalMs).catch(fail('registration'));
         break;
       case 'refused':
@@ -1373,5 +1355,34 @@ export class Agent extends EventEmitter {
     });
     this.tails.set(streamId, tail);
     await tail.start();
+  }
+}
+
+/**
+ * Status updates on their way to the master. To a master that takes batches, the updates of one
+ * turn of the loop leave together in one `updates` message (in the order they were made, at most
+ * MAX_BATCH each); else each on its own. Used by the agent and by the simulated agents.
+ */
+export class StatusOutbox {
+  batches = false;
+  private queue: StatusUpdate[] = [];
+
+  constructor(private readonly send: (msg: AgentToMaster) => boolean) {}
+
+  add(update: StatusUpdate): boolean {
+    if (!this.batches) return this.send({ type: 'status', update });
+    if (this.queue.length === 0) setImmediate(() => this.flush());
+    this.queue.push(update);
+    return true;
+  }
+
+  private flush(): void {
+    const updates = this.queue;
+    this.queue = [];
+    if (!this.batches) {
+      for (const update of updates) this.send({ type: 'status', update });
+      return;
+    }
+    for (let i = 0; i < updates.length; i += MAX_BATCH) this.send({ type: 'updates', updates: updates.slice(i, i + MAX_BATCH) });
   }
 }

@@ -11,7 +11,6 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import {
   CLOSE,
-  MAX_BATCH,
   isTerminal,
   type AgentTaskReport,
   type AgentToMaster,
@@ -23,7 +22,7 @@ import {
   type StatusUpdate,
   type TaskState,
 } from '../../protocol/types.js';
-import { parseMasterMessage, validateLaunch } from '../agent/agent.js';
+import { StatusOutbox, parseMasterMessage, validateLaunch } from '../agent/agent.js';
 
 export type SimLogger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -305,10 +304,9 @@ class SimAgent {
   /** The link's TCP socket, corked for the rest of a turn once something is sent. */
   private socket: Socket | undefined;
   private corked = false;
-  /** The master's `registered` said it takes `updates` batches (and answers with `acks`). */
-  private batches = false;
+  /** Status updates on their way, as the real agent sends them (StatusOutbox). */
+  private readonly outbox = new StatusOutbox((msg) => this.send(msg));
   /** Status updates of this turn, for one `updates` message. */
-  private outbox: StatusUpdate[] = [];
 
   constructor(
     private readonly g: SimGroup,
@@ -485,7 +483,7 @@ class SimAgent {
     }
     switch (msg.type) {
       case 'registered':
-        this.batches = msg.batches === true;
+        this.outbox.batches = msg.batches === true;
         return this.onRegistered(ws, msg.agentId, msg.heartbeatIntervalMs);
       case 'refused':
         // e.g. marked gone: a restarted agent with a fresh work directory joins as a new agent
@@ -585,26 +583,9 @@ class SimAgent {
     this.sendStatus({ uuid: newUuid(), taskId, frameworkId, agentId: this.agentId ?? '', state, ...(reason ? { reason } : {}), message, timestamp: Date.now() });
   }
 
-  /**
-   * As the real agent: to a master that takes batches, the updates of one turn leave together
-   * in one `updates` message (in the order they were made); else each on its own.
-   */
   private sendStatus(update: StatusUpdate): boolean {
     if (!this.isRegistered) return false;
-    if (!this.batches) return this.send({ type: 'status', update });
-    if (this.outbox.length === 0) setImmediate(() => this.flushOutbox());
-    this.outbox.push(update);
-    return true;
-  }
-
-  private flushOutbox(): void {
-    const updates = this.outbox;
-    this.outbox = [];
-    if (!this.batches) {
-      for (const update of updates) this.send({ type: 'status', update });
-      return;
-    }
-    for (let i = 0; i < updates.length; i += MAX_BATCH) this.send({ type: 'updates', updates: updates.slice(i, i + MAX_BATCH) });
+    return this.outbox.add(update);
   }
 
   /** Resend what waited longer than `olderThanMs` for its ack. */
