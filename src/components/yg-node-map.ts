@@ -4,6 +4,7 @@ import { customElement, property, query } from 'lit/decorators.js';
 import * as L from 'leaflet/dist/leaflet-src.esm.js';
 import type { AgentState, AgentView } from '../../protocol/types.js';
 import { nodeHref } from '../state/activity.js';
+import { compareHostnames } from '../state/labels.js';
 import { dragSession, registerDropTarget } from '../state/drag.js';
 import { validTileUrl } from '../state/settings.js';
 import { leafletStyles } from './leaflet-styles.js';
@@ -90,7 +91,7 @@ export function groupNodes(agents: Iterable<AgentView>): { groups: NodeGroup[]; 
     }
     const counts = new Map<AgentState, number>();
     for (const a of entry.agents) counts.set(a.state, (counts.get(a.state) ?? 0) + 1);
-    const sorted = [...entry.agents].sort((a, b) => a.hostname.localeCompare(b.hostname));
+    const sorted = [...entry.agents].sort((a, b) => compareHostnames(a.hostname, b.hostname));
     groups.push({
       key,
       label: entry.zone ?? entry.region ?? sorted[0]!.hostname,
@@ -104,7 +105,7 @@ export function groupNodes(agents: Iterable<AgentView>): { groups: NodeGroup[]; 
     });
   }
   groups.sort((a, b) => a.label.localeCompare(b.label) || a.key.localeCompare(b.key));
-  return { groups, unplaced: unplaced.sort((a, b) => a.hostname.localeCompare(b.hostname)) };
+  return { groups, unplaced: unplaced.sort((a, b) => compareHostnames(a.hostname, b.hostname)) };
 }
 
 const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;

@@ -11,6 +11,7 @@ import { PartType, directive } from 'lit/directive.js';
 import type { PartInfo } from 'lit/directive.js';
 import type { AgentView } from '../../protocol/types.js';
 import type { PackageSummary } from '../data/catalog.js';
+import { compareHostnames } from './labels.js';
 import { Writable } from './readable.js';
 import type { Readable } from './readable.js';
 
@@ -140,7 +141,7 @@ export interface DeployOption {
 
 /** Anywhere, then each node that is not gone (by hostname), then each region. */
 export function deployOptions(agents: Iterable<AgentView>, pkgName: string, req?: Requirements): DeployOption[] {
-  const list = [...agents].filter((a) => a.state !== 'GONE').sort((a, b) => a.hostname.localeCompare(b.hostname));
+  const list = [...agents].filter((a) => a.state !== 'GONE').sort((a, b) => compareHostnames(a.hostname, b.hostname));
   const targets: Array<[DeployTarget, string]> = [
     [{ kind: 'services' }, 'Any node'],
     ...list.map((a): [DeployTarget, string] => [{ kind: 'node', agentId: a.id, hostname: a.hostname }, `Node ${a.hostname}`]),

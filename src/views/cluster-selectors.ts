@@ -1,7 +1,7 @@
 import { isTerminal } from '../../protocol/types.js';
 import type { AgentState, AgentView, ServiceStatus, ServiceView, TaskState, TaskSummary } from '../../protocol/types.js';
 import { changedIds, forEachChange } from '../state/id-map.js';
-import { serviceOf } from '../state/labels.js';
+import { compareHostnames, serviceOf } from '../state/labels.js';
 import { memoize } from '../state/memo.js';
 
 type Agents = ReadonlyMap<string, AgentView>;
@@ -14,7 +14,7 @@ type Services = ReadonlyMap<string, ServiceView>;
 // only moves what changed since, instead of sorting 100,000 tasks anew.
 
 /** Agents by hostname (then id): a strict order, so a changed agent can be moved, not the list re-sorted. */
-const byHostname = (a: AgentView, b: AgentView) => a.hostname.localeCompare(b.hostname) || compareIds(a.id, b.id);
+const byHostname = (a: AgentView, b: AgentView) => compareHostnames(a.hostname, b.hostname) || compareIds(a.id, b.id);
 
 const sharedAgentsByHostname = sortedValues(byHostname);
 export const agentsByHostname = () => sharedAgentsByHostname;

@@ -100,7 +100,11 @@ describe('cluster selectors on a changing cluster', () => {
     const byName = agentsByHostname();
     const names = hostnames();
     const first = names(state.agents);
-    expect(byName(state.agents).map((a) => a.hostname)).to.deep.equal([...state.agents.values()].map((a) => a.hostname).sort((a, b) => a.localeCompare(b)));
+    const order = byName(state.agents).map((a) => a.hostname);
+    expect(order).to.deep.equal([...state.agents.values()].map((a) => a.hostname).sort((a, b) => a.localeCompare(b, 'en', { numeric: true })));
+    // numbers by value, as an operator reads them: node-2 before node-10
+    expect(order.slice(0, 3)).to.deep.equal(['node-0', 'node-1', 'node-2']);
+    expect(order.indexOf('node-9')).to.be.lessThan(order.indexOf('node-10'));
     const busier = applyEvents(state, [{ seq: 2, kind: 'agent', op: 'patch', id: 'a4', data: { state: 'DRAINING' } }]);
     expect(names(busier.agents)).to.equal(first, 'no name changed');
     expect(byName(busier.agents).find((a) => a.id === 'a4')?.state).to.equal('DRAINING');
