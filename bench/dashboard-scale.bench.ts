@@ -23,14 +23,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { chromium, type Page } from 'playwright-core';
 import type { ClusterEvent } from '../protocol/types.js';
 import { snapshotMessage, taskSummaryJson } from '../server/api/stream.js';
 import { build, type Yagura } from '../server/app.js';
 import { CHROME_FLAGS, chromePath } from '../test/support/chrome.mjs';
-import { AGENTS, APPS, LAYOUT, PER_APP, RESOURCES, SimProcess, benchApps } from './scale-harness.js';
+import { AGENTS, APPS, LAYOUT, PER_APP, RESOURCES, SimProcess, benchApps, gcFunction, postApps } from './scale-harness.js';
 import { atMost, median, type BenchResult } from './table.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,7 +37,6 @@ const KILLS_PER_SECOND = Number(process.env.BENCH_DASH_KILLS ?? 100);
 const WATCH_MS = Number(process.env.BENCH_DASH_WATCH_MS ?? 30_000);
 const TOUR_MS = Number(process.env.BENCH_DASH_TOUR_MS ?? 5_000);
 const PROFILE_DIR = process.env.BENCH_DASH_PROFILE;
-const POSTS_IN_FLIGHT = 16;
 const SNAPSHOT_RUNS = 5;
 const TIMEOUT_MS = 30 * 60_000;
 
@@ -76,16 +73,7 @@ export async function startCluster(): Promise<Cluster> {
     });
     log(`POST /v2/apps × ${APPS}, ${total} instances…`);
     const t0 = performance.now();
-    const headers = { authorization: `Bearer ${app.adminToken}`, 'content-type': 'application/json' };
-    let next = 0;
-    const poster = async () => {
-      while (next < apps.length) {
-        const a = apps[next++]!;
-        const res = await app.http.inject({ method: 'POST', url: '/v2/apps', headers, payload: JSON.stringify(a.json) });
-        if (res.statusCode !== 201) throw new Error(`POST /v2/apps ${String(a.json.id)}: ${res.statusCode} ${res.body.slice(0, 300)}`);
-      }
-    };
-    await Promise.all(Array.from({ length: POSTS_IN_FLIGHT }, poster));
+    await postApps(app, apps);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       allRunning,
@@ -126,16 +114,6 @@ function snapshotTimes(app: Yagura): { cold: number; warm: number; full: number;
     fullBytes = r.bytes;
   }
   return { cold: cold.ms, warm: median(warm), full: median(full), mib: cold.bytes / 2 ** 20, fullMib: fullBytes / 2 ** 20, cacheMiB };
-}
-
-/** A gc() for measuring what stays alive (as bench/scale-harness.ts does). */
-function gcFunction(): (() => void) | undefined {
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as () => void;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Kills `perSecond` running tasks a second over the REST API until stopped; their services replace them. */

@@ -30,7 +30,7 @@ import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import type { ClusterEvent } from '../protocol/types.js';
 import { snapshotMessage } from '../server/api/stream.js';
-import { build } from '../server/app.js';
+import { build, type Yagura } from '../server/app.js';
 import type { Constraint } from '../server/core/constraints.js';
 import { OfferPool, type InstanceRequest, type PlacementOffer } from '../server/core/placement.js';
 import type { SimAgentInfo, SimCounters, SimOptions } from '../server/sim/sim.js';
@@ -90,8 +90,25 @@ function placementLoop(offers: PlacementOffer[], apps: AppShape[], perApp: numbe
   return ms;
 }
 
+/**
+ * POST /v2/apps for every app, POSTS_IN_FLIGHT at a time (fastify inject: routing, auth,
+ * validation, then the services framework); throws on the first answer that is not 201.
+ */
+export async function postApps(app: Yagura, apps: readonly AppShape[]): Promise<void> {
+  const headers = { authorization: `Bearer ${app.adminToken}`, 'content-type': 'application/json' };
+  let next = 0;
+  const poster = async () => {
+    while (next < apps.length) {
+      const a = apps[next++]!;
+      const res = await app.http.inject({ method: 'POST', url: '/v2/apps', headers, payload: JSON.stringify(a.json) });
+      if (res.statusCode !== 201) throw new Error(`POST /v2/apps ${String(a.json.id)}: ${res.statusCode} ${res.body.slice(0, 300)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: POSTS_IN_FLIGHT }, poster));
+}
+
 /** A gc() for measuring what stays alive (v8 exposes it to a new context once the flag is set). */
-function gcFunction(): (() => void) | undefined {
+export function gcFunction(): (() => void) | undefined {
   try {
     setFlagsFromString('--expose-gc');
     return runInNewContext('gc') as () => void;
@@ -223,18 +240,9 @@ async function run(): Promise<ScaleFigures> {
       }
     });
     const progress = setInterval(() => log(`${((performance.now() - t0) / 1000).toFixed(0)} s: ${launched} launched, ${running} running`), 10_000);
-    const headers = { authorization: `Bearer ${app.adminToken}`, 'content-type': 'application/json' };
     log(`POST /v2/apps × ${APPS} (${POSTS_IN_FLIGHT} in flight), ${total} instances…`);
     const t0 = performance.now();
-    let next = 0;
-    const poster = async () => {
-      while (next < apps.length) {
-        const a = apps[next++]!;
-        const res = await app.http.inject({ method: 'POST', url: '/v2/apps', headers, payload: JSON.stringify(a.json) });
-        if (res.statusCode !== 201) throw new Error(`POST /v2/apps ${String(a.json.id)}: ${res.statusCode} ${res.body.slice(0, 300)}`);
-      }
-    };
-    await Promise.all(Array.from({ length: POSTS_IN_FLIGHT }, poster));
+    await postApps(app, apps);
     const postMs = performance.now() - t0;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, rej) => {

@@ -130,8 +130,9 @@ function applyWire(q: WriteStatements, b: WireBatch): string[] {
 
 /**
  * The writer thread: its own connection to the database, applying batches in the order they
- * come, each in one transaction (applyWire, in plain JavaScript: the thread runs without the
- * TypeScript loader). Answers `{ id, missing }` once the batch is committed, or `{ id, error }`.
+ * come, each in one transaction. It runs applyWire's own compiled source (the thread has no
+ * TypeScript loader, and applyWire calls nothing but the statements it is given). Answers
+ * `{ id, missing }` once the batch is committed, or `{ id, error }`.
  */
 const WRITER_SOURCE = String.raw`'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
@@ -143,29 +144,9 @@ db.pragma('foreign_keys = ON');
 db.pragma('busy_timeout = 5000');
 const q = {};
 for (const k of Object.keys(workerData.sql)) q[k] = db.prepare(workerData.sql[k]);
-const apply = db.transaction((b) => {
-  const missing = [];
-  for (let i = 0; i < b.agents.length; i += 2) q.putAgent.run(b.agents[i], b.agents[i + 1]);
-  for (let i = 0; i < b.frameworks.length; i += 2) q.putFramework.run(b.frameworks[i], b.frameworks[i + 1]);
-  for (let i = 0; i < b.tasks.length; i += 5) {
-    q.putTask.run(b.tasks[i], b.tasks[i + 1], b.tasks[i + 2], b.tasks[i + 4]);
-    q.resetTaskStatus.run(b.tasks[i], b.tasks[i + 3]);
-  }
-  for (let i = 0; i < b.taskStatus.length; i += 3) {
-    if (q.putTaskStatus.run(b.taskStatus[i], b.taskStatus[i + 1], b.taskStatus[i + 2]).changes === 0) missing.push(b.taskStatus[i + 2]);
-  }
-  for (const id of b.deleteTasks) {
-    q.deleteTask.run(id);
-    q.deleteTaskStatus.run(id);
-  }
-  for (let i = 0; i < b.meta.length; i += 2) q.setMeta.run(b.meta[i], b.meta[i + 1]);
-  for (let i = 0; i < b.docs.length; i += 3) {
-    const data = b.docs[i + 2];
-    if (data === null) q.deleteDoc.run(b.docs[i], b.docs[i + 1]);
-    else q.putDoc.run(b.docs[i], b.docs[i + 1], data);
-  }
-  return missing;
-});
+// the same applyWire as the main thread's, as compiled (its source, types already stripped)
+const applyWire = ${applyWire.toString()};
+const apply = db.transaction((b) => applyWire(q, b));
 parentPort.on('message', (m) => {
   let reply;
   try { reply = { id: m.id, missing: apply(m.b) }; } catch (e) { reply = { id: m.id, error: String((e && e.stack) || e) }; }
