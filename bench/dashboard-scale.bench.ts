@@ -12,9 +12,7 @@
 //    STARTING, RUNNING, agent and service changes, the pruned old task), for BENCH_DASH_WATCH_MS
 //    (30 s) on the tasks page (scrolled now and then), then a tour of Overview, Services, Nodes
 //    and Tasks (BENCH_DASH_TOUR_MS, 5 s each);
-//  - the full dashboard snapshot serialized as the stream hub does it (snapshotMessage: per-task
-//    summaries joined from cached strings), median of 5 after a first (cold) one, against
-//    JSON.stringify of the master's full-task snapshot in the same run.
+// (The time to serialize the snapshot is master-scale's row: bench/scale.bench.ts.)
 // BENCH_DASH_PROFILE=<dir> writes a CPU profile of the page's main thread over the watch and the tour.
 // BENCH_AGENTS, BENCH_APPS, BENCH_PER_APP make a smaller cluster for trial runs.
 //   npx tsx bench/dashboard-scale.bench.ts      (after npm run build)
@@ -90,32 +88,6 @@ export async function startCluster(): Promise<Cluster> {
   }
 }
 
-/** ms per serialization: the hub's snapshot (median of SNAPSHOT_RUNS after a cold first), and the full-task JSON. */
-function snapshotTimes(app: Yagura): { cold: number; warm: number; full: number; mib: number; fullMib: number; cacheMiB: number } {
-  const gc = gcFunction();
-  gc?.();
-  const heap0 = process.memoryUsage().heapUsed;
-  const time = (f: () => string) => {
-    const t0 = performance.now();
-    const s = f();
-    return { ms: performance.now() - t0, bytes: s.length };
-  };
-  const cold = time(() => snapshotMessage(app.master));
-  const warm: number[] = [];
-  for (let i = 0; i < SNAPSHOT_RUNS; i++) warm.push(time(() => snapshotMessage(app.master)).ms);
-  // what the hub keeps after a snapshot: the per-task JSON strings
-  gc?.();
-  const cacheMiB = gc ? (process.memoryUsage().heapUsed - heap0) / 2 ** 20 : NaN;
-  const full: number[] = [];
-  let fullBytes = 0;
-  for (let i = 0; i < 3; i++) {
-    const r = time(() => JSON.stringify({ type: 'snapshot', ...app.master.snapshot() }));
-    full.push(r.ms);
-    fullBytes = r.bytes;
-  }
-  return { cold: cold.ms, warm: median(warm), full: median(full), mib: cold.bytes / 2 ** 20, fullMib: fullBytes / 2 ** 20, cacheMiB };
-}
-
 /** Kills `perSecond` running tasks a second over the REST API until stopped; their services replace them. */
 function churn(c: Cluster, perSecond: number): { stop(): Promise<number> } {
   const headers = { authorization: `Bearer ${c.app.adminToken}`, 'content-type': 'application/json' };
@@ -185,7 +157,6 @@ export interface DashboardFigures {
   longestWatchMs: number;
   longestTourMs: number;
   longTasks: number;
-  snapshot: ReturnType<typeof snapshotTimes>;
   events: number;
   kills: number;
 }
@@ -200,12 +171,7 @@ export async function measureDashboard(): Promise<DashboardFigures> {
   try {
     const sample = c.app.master.listTasks()[0];
     if (sample) log(`a task in the snapshot: ${taskSummaryJson(sample)} (in full ${JSON.stringify(sample).length} B)`);
-    log('serializing snapshots…');
-    const snapshot = snapshotTimes(c.app);
-    log(
-      `snapshot ${snapshot.mib.toFixed(1)} MiB: first (cold cache) ${snapshot.cold.toFixed(0)} ms, then ${snapshot.warm.toFixed(0)} ms; ` +
-        `the full-task JSON (${snapshot.fullMib.toFixed(1)} MiB) ${snapshot.full.toFixed(0)} ms; the hub's cached task strings hold ${snapshot.cacheMiB.toFixed(0)} MiB of heap`,
-    );
+    log(`the snapshot a dashboard gets: ${(snapshotMessage(c.app.master, true).length / 2 ** 20).toFixed(1)} MiB`);
 
     let events = 0;
     const kinds = new Map<string, number>();
@@ -297,7 +263,6 @@ export async function measureDashboard(): Promise<DashboardFigures> {
       longestWatchMs: longest(watch),
       longestTourMs: longest(tour),
       longTasks: after.length,
-      snapshot,
       events: events - events0,
       kills,
     };
@@ -323,15 +288,6 @@ export async function runDashboardScaleBench(): Promise<BenchResult[]> {
     },
     { name: 'dashboard: longest task on the tasks page (scrolling)', value: round(f.longestWatchMs), unit: 'ms' },
     { name: 'dashboard: longest task moving between Overview, Services, Nodes and Tasks', value: round(f.longestTourMs), unit: 'ms' },
-    {
-      name: `full dashboard snapshot serialized as the stream hub does (summaries from cached strings), ${scale} (vs JSON.stringify of the full-task snapshot)`,
-      value: round(f.snapshot.warm),
-      unit: 'ms',
-      baseline: round(f.snapshot.full),
-      ratio: Math.round((f.snapshot.warm / f.snapshot.full) * 100) / 100,
-      target: [atMost(300)],
-    },
-    { name: 'the same snapshot, the first one (empty cache)', value: round(f.snapshot.cold), unit: 'ms' },
   ];
 }
 

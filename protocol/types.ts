@@ -1,6 +1,8 @@
 // Wire types shared by the master, the agents and the dashboard.
 // No DOM and no Node types here: protocol/tsconfig.json keeps this folder neutral.
 
+import type { CompactTasks } from './compact-tasks.js';
+
 export const TASK_STATES = [
   'TASK_STAGING',
   'TASK_STARTING',
@@ -365,6 +367,11 @@ export interface StreamSnapshot extends Omit<ClusterSnapshot, 'tasks'> {
   tasks: TaskSummary[];
 }
 
+/** The snapshot a `compact` client gets: the tasks as one table (protocol/compact-tasks.ts). */
+export interface CompactStreamSnapshot extends Omit<ClusterSnapshot, 'tasks'> {
+  compactTasks: CompactTasks;
+}
+
 /**
  * The compact encoding of a batch of events, asked for with `compact: true` in hello (the
  * dashboard does): a JSON array `[seq, event, event, …]` where `seq` is the first event's
@@ -380,12 +387,13 @@ export const COMPACT_KINDS: Record<EntityKind, string> = { agent: 'a', task: 't'
 export const COMPACT_OPS: Record<'put' | 'patch' | 'delete', string> = { put: '+', patch: '~', delete: '-' };
 
 export type StreamClientMessage =
-  /** `compact`: events come as CompactEvents arrays instead of `events` objects. */
+  /** `compact`: events come as CompactEvents arrays instead of `events` objects, and the snapshot's tasks as a CompactTasks table. */
   | { type: 'hello'; token?: string; epoch?: string; seq?: number; compact?: boolean }
   | { type: 'ping' };
 
 export type StreamServerMessage =
   | ({ type: 'snapshot' } & StreamSnapshot)
+  | ({ type: 'snapshot' } & CompactStreamSnapshot)
   | { type: 'events'; epoch: string; events: StreamEvent[] }
   | { type: 'heartbeat'; epoch: string; seq: number; at: number }
   | { type: 'error'; message: string };

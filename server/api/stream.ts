@@ -1,11 +1,12 @@
 // The dashboard stream hub: a snapshot, then every numbered event, coalesced per tick.
 // One slow client is cut off at a bounded send queue; it never slows the others.
 //
-// What goes out is built once and shared: a snapshot joins per-task JSON strings cached by
-// task view (views are replaced on every change, so a cached string is never stale), and a
-// coalesced batch is encoded once per encoding into one Buffer that every socket sends.
-// Tasks travel as summaries (protocol TaskSummary); dashboards that ask for `compact` get
-// batches as CompactEvents arrays.
+// What goes out is built once and shared: a coalesced batch is encoded once per encoding into
+// one Buffer that every socket sends. Tasks travel as summaries (protocol TaskSummary).
+// Dashboards that ask for `compact` get the snapshot's tasks as one table (CompactTasks) and
+// batches as CompactEvents arrays; other clients get a snapshot joined from per-task JSON
+// strings cached by task view (views are replaced on every change, so a cached string is never
+// stale).
 
 import type { WebSocket } from 'ws';
 import {
@@ -18,6 +19,7 @@ import {
   type TaskSummary,
   type TaskView,
 } from '../../protocol/types.js';
+import { compactTasksJson } from '../../protocol/compact-tasks.js';
 import type { Master } from '../master/master.js';
 import type { Auth, Principal } from './auth.js';
 
@@ -115,17 +117,24 @@ function compactJson(events: readonly Encoded[]): string {
 }
 
 /**
- * The snapshot message a dashboard gets, serialized: `{"type":"snapshot",…}` with tasks as
- * summaries, joined from the per-view cache (a task that did not change since the last
- * snapshot costs a lookup, not a serialization).
+ * The snapshot message a dashboard gets, serialized: `{"type":"snapshot",…}`. A `compact`
+ * client (the dashboard) gets the tasks as one table (protocol/compact-tasks.ts), made anew
+ * each time and kept nowhere: a third of the bytes of summaries, and no memory per task
+ * between snapshots. Any other client gets every task as a summary, joined from the per-view
+ * cache (a task that did not change since the last snapshot costs a lookup, not a serialization).
  */
-export function snapshotMessage(master: Master): string {
-  const s = master.snapshot();
-  const tasks = new Array<string>(s.tasks.length);
-  for (let i = 0; i < s.tasks.length; i++) tasks[i] = taskSummaryJson(s.tasks[i]!);
+export function snapshotMessage(master: Master, compact = false): string {
+  const s = master.snapshot(!compact);
+  let tasks: string;
+  if (compact) tasks = `"compactTasks":${compactTasksJson(master.taskSources())}`;
+  else {
+    const parts = new Array<string>(s.tasks.length);
+    for (let i = 0; i < s.tasks.length; i++) parts[i] = taskSummaryJson(s.tasks[i]!);
+    tasks = `"tasks":[${parts.join(',')}]`;
+  }
   return (
     `{"type":"snapshot","epoch":${JSON.stringify(s.epoch)},"seq":${s.seq},"agents":${JSON.stringify(s.agents)},` +
-    `"tasks":[${tasks.join(',')}],"frameworks":${JSON.stringify(s.frameworks)},"services":${JSON.stringify(s.services)},` +
+    `${tasks},"frameworks":${JSON.stringify(s.frameworks)},"services":${JSON.stringify(s.services)},` +
     `"deployments":${JSON.stringify(s.deployments)},"jobs":${JSON.stringify(s.jobs ?? [])},"jobRuns":${JSON.stringify(s.jobRuns ?? [])}}`
   );
 }
@@ -215,7 +224,7 @@ export class StreamHub {
       // the snapshot and client.seq are taken in the same turn: the events after it are exactly
       // those with a greater sequence number
       client.seq = events.seq;
-      const snapshot = Buffer.from(snapshotMessage(this.master));
+      const snapshot = Buffer.from(snapshotMessage(this.master, client.compact));
       this.sendRaw(client, snapshot);
       client.allowance = snapshot.length;
     }

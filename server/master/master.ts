@@ -23,6 +23,7 @@ import {
   type TaskState,
   type TaskView,
 } from '../../protocol/types.js';
+import type { CompactTaskSource } from '../../protocol/compact-tasks.js';
 import { Allocator } from '../core/allocator.js';
 import { addResources, containsResources, emptyResources, fromMilli, normalizeRanges, subtractResources, toMilli } from '../core/resources.js';
 import { applyStatusUpdate } from '../core/task-state.js';
@@ -299,6 +300,15 @@ export class Master {
     return [...this.tasks.values()].map(toTaskView);
   }
 
+  /**
+   * Every task as the master holds it, for a reader that reads its summary fields at once and
+   * keeps nothing (the stream's compact snapshot): no view is made. Records are replaced on
+   * every change, never changed in place.
+   */
+  taskSources(): Iterable<CompactTaskSource> {
+    return this.tasks.values();
+  }
+
   /** One framework's tasks, in all states. */
   frameworkTasks(frameworkId: string): TaskView[] {
     const out: TaskView[] = [];
@@ -359,12 +369,13 @@ export class Master {
     return this.agentLinks.has(id);
   }
 
-  snapshot(): ClusterSnapshot {
+  /** The cluster now; `withTasks` false leaves the tasks out (read them with `taskSources`). */
+  snapshot(withTasks = true): ClusterSnapshot {
     return {
       epoch: this.epoch,
       seq: this.events.seq,
       agents: this.listAgents(),
-      tasks: this.listTasks(),
+      tasks: withTasks ? this.listTasks() : [],
       frameworks: this.listFrameworks(),
       services: this.views.services(),
       deployments: this.views.deployments(),

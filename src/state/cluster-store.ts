@@ -1,5 +1,6 @@
 import { CLOSE } from '../../protocol/types.js';
-import type { CompactEvents, StreamClientMessage, StreamEvent, StreamServerMessage } from '../../protocol/types.js';
+import type { CompactEvents, StreamClientMessage, StreamEvent, StreamServerMessage, StreamSnapshot } from '../../protocol/types.js';
+import { expandCompactTasks } from '../../protocol/compact-tasks.js';
 import { EMPTY_CLUSTER, applyEvents, decodeCompact, fromSnapshot } from './cluster-state.js';
 import type { ClusterState } from './cluster-state.js';
 import { Writable } from './readable.js';
@@ -226,7 +227,18 @@ export class ClusterStore {
     }
     switch (message.type) {
       case 'snapshot': {
-        const { type: _type, ...snapshot } = message;
+        let snapshot: StreamSnapshot;
+        if ('compactTasks' in message) {
+          const { type: _type, compactTasks, ...rest } = message;
+          try {
+            snapshot = { ...rest, tasks: expandCompactTasks(compactTasks) };
+          } catch {
+            return this.#resync();
+          }
+        } else {
+          const { type: _type, ...rest } = message;
+          snapshot = rest;
+        }
         this.#discardPending();
         this.#cluster.set(fromSnapshot(snapshot));
         this.#live();

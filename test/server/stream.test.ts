@@ -1,13 +1,27 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { taskSummary, type CompactEvents, type StreamEvent, type StreamServerMessage, type TaskState, type TaskSummary } from '../../protocol/types.js';
+import { compactTasks, compactTasksJson, expandCompactTasks, type CompactTasks } from '../../protocol/compact-tasks.js';
+import {
+  taskSummary,
+  type CompactEvents,
+  type CompactStreamSnapshot,
+  type StreamEvent,
+  type StreamServerMessage,
+  type StreamSnapshot,
+  type TaskState,
+  type TaskSummary,
+  type TaskView,
+} from '../../protocol/types.js';
 import { snapshotMessage } from '../../server/api/stream.js';
 import { fakeAgentConnection, registerMessage, startMaster, StreamClient, waitFor, type TestMaster } from '../support/cluster.js';
 import { shellCommand, subscribeScheduler } from '../support/scheduler.js';
 
-type Snapshot = Extract<StreamServerMessage, { type: 'snapshot' }>;
+type Snapshot = { type: 'snapshot' } & StreamSnapshot;
+type CompactSnapshot = { type: 'snapshot' } & CompactStreamSnapshot;
+/** The snapshot a client got (a verbose one, unless the client said `compact`: see compactSnapshotOf). */
 const snapshotOf = (msgs: StreamServerMessage[]) => msgs.find((m): m is Snapshot => m.type === 'snapshot');
+const compactSnapshotOf = (msgs: StreamServerMessage[]) => msgs.find((m): m is CompactSnapshot => m.type === 'snapshot');
 const eventsOf = (msgs: StreamServerMessage[]): StreamEvent[] => msgs.flatMap((m) => (m.type === 'events' ? m.events : []));
 /** The compact batches a client received (arrays), and every other message. */
 const compactOf = (msgs: StreamServerMessage[]) => (msgs as unknown[]).filter((m): m is CompactEvents => Array.isArray(m));
@@ -244,6 +258,48 @@ describe('dashboard stream: task summaries and the compact encoding', () => {
     assert.equal(web2.healthy, false, 'a changed task is serialized again');
     assert.equal(web2.message, 'check failed');
     assert.deepEqual(second.tasks.find((t) => t.id === 'web.1'), first.tasks.find((t) => t.id === 'web.1'));
+  });
+
+  it('gives a compact client the tasks as one table: the same summaries in fewer bytes', async () => {
+    status('web.2', 'TASK_RUNNING', { healthy: false, message: 'check "failed"' });
+    await m.master.commit();
+    const c = await hello({ compact: true });
+    const snap = await c.until(compactSnapshotOf);
+    assert.ok(!('tasks' in snap), 'no summary objects');
+    const expected = m.master.listTasks().map(taskSummary);
+    assert.deepEqual(expandCompactTasks(snap.compactTasks), expected);
+    assert.equal(snap.seq, m.master.events.seq);
+    assert.deepEqual(snap.agents, m.master.listAgents());
+    const web2 = expandCompactTasks(snap.compactTasks).find((t) => t.id === 'web.2')!;
+    assert.equal(web2.healthy, false);
+    assert.equal(web2.message, 'check "failed"');
+    // shared strings once: the framework, agent and service ids are not repeated per task
+    const { strings } = snap.compactTasks;
+    for (const shared of [frameworkId, agentId, '/prod/web']) assert.equal(strings.filter((x) => x === shared).length, 1, shared);
+    // what the table saves grows with the tasks: thousands like these
+    const views = m.master.listTasks();
+    const many = Array.from({ length: 4500 }, (_, i) => ({ ...views[i % views.length]!, id: `web.${i}` }) as TaskView);
+    const table = JSON.stringify(compactTasks(many));
+    const objects = JSON.stringify(many.map(taskSummary)).length;
+    assert.ok(table.length * 2 < objects, `the table is ${table.length} B, the summaries ${objects} B`);
+    // as the hub writes it, a chunk of rows at a time
+    assert.equal(compactTasksJson(many), table);
+    for (const n of [0, 1, 4000]) assert.equal(compactTasksJson(many.slice(0, n)), JSON.stringify(compactTasks(many.slice(0, n))), `${n} tasks`);
+  });
+
+  it('refuses a malformed compact task table', () => {
+    const ok = compactTasks(m.master.listTasks());
+    assert.equal(expandCompactTasks(ok).length, 2);
+    const broken: Array<[string, unknown]> = [
+      ['no rows', { strings: [] }],
+      ['a row that is no array', { strings: ok.strings, rows: ['web.1'] }],
+      ['a short row', { strings: ok.strings, rows: [ok.rows[0]!.slice(0, 5)] }],
+      ['an index past the strings', { strings: ok.strings, rows: [[...ok.rows[0]!.slice(0, 1), 99, ...ok.rows[0]!.slice(2)]] }],
+      ['a string for a number', { strings: ok.strings, rows: [[...ok.rows[0]!.slice(0, 5), 'lots', ...ok.rows[0]!.slice(6)]] }],
+      ['a healthy that is no boolean', { strings: ok.strings, rows: [[...ok.rows[0]!.slice(0, 10), null, null, 'yes']] }],
+      ['null', null],
+    ];
+    for (const [what, table] of broken) assert.throws(() => expandCompactTasks(table as CompactTasks), /compact task/, what);
   });
 
   it('sends compact batches: [first seq, [code, id, changed fields]…], without gaps', async () => {

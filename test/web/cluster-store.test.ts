@@ -1,5 +1,6 @@
 import { expect } from '@open-wc/testing';
-import { CLOSE } from '../../protocol/types.js';
+import { compactTasks } from '../../protocol/compact-tasks.js';
+import { CLOSE, taskSummary } from '../../protocol/types.js';
 import { ClusterStore, LARGE_APPLY_MS, LARGE_CLUSTER, defaultBackoff, streamUrl } from '../../src/state/cluster-store.js';
 import type { ConnectionStatus } from '../../src/state/cluster-store.js';
 import { TOKEN_KEY, localTokenStore, takeTokenFromUrl } from '../../src/state/token.js';
@@ -91,6 +92,34 @@ describe('cluster store', () => {
     last().receive([11, ['t+', 't3', mockTaskSummary({ id: 't3', agentId: 'a1', name: 'new' })]]);
     expect(store.cluster.value.tasks.get('t3')?.name).to.equal('new');
     expect(store.connection.value.status).to.equal('live');
+  });
+
+  it('reads a compact snapshot: the tasks as one table', () => {
+    const { store, last } = setup();
+    store.start();
+    last().open();
+    const views = [
+      mockTask({ id: 'web.1', agentId: 'a1', labels: { YAGURA_APP_ID: '/web' }, startedAt: 1_700_000_000_500 }),
+      mockTask({ id: 'web.2', agentId: 'a1', state: 'TASK_FAILED', reason: 'REASON_COMMAND_EXECUTOR_FAILED', message: 'exit 3', exitCode: 3, healthy: false, endedAt: 1_700_000_009_000 }),
+    ];
+    const { tasks: _tasks, ...rest } = snapshot;
+    last().receive({ type: 'snapshot', ...rest, compactTasks: compactTasks(views) });
+    expect(store.connection.value.status).to.equal('live');
+    expect(store.cluster.value.seq).to.equal(7);
+    expect(store.cluster.value.tasks.get('web.1')).to.deep.equal(taskSummary(views[0]!));
+    expect(store.cluster.value.tasks.get('web.2')).to.deep.equal(taskSummary(views[1]!));
+    expect(store.cluster.value.agents.get('a1')?.hostname).to.equal('node-1');
+  });
+
+  it('starts over when a compact snapshot makes no sense', () => {
+    const { store, sockets, last } = setup();
+    store.start();
+    last().open();
+    const { tasks: _tasks, ...rest } = snapshot;
+    last().receive({ type: 'snapshot', ...rest, compactTasks: { strings: [], rows: [['t1', 5]] } });
+    expect(store.cluster.value.loaded).to.equal(false);
+    expect(sockets[0]!.closedByClient?.code).to.equal(4000);
+    expect(sockets).to.have.length(2);
   });
 
   it('starts over with a snapshot when a compact batch makes no sense', () => {
