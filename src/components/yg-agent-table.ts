@@ -14,6 +14,13 @@ import './yg-state-chip.js';
 const MAX_ATTRIBUTES = 4;
 
 /**
+ * Rows in the first render after the table is connected (more than a screenful); the rest of
+ * the page follows in a task of its own. Opening Nodes over 10,000
+ * agents is then two shorter tasks, not one long one that builds and lays out 100 rows at once.
+ */
+export const FIRST_ROWS = 20;
+
+/**
  * Agents with their state, resources in use and task count; each hostname links to its node
  * page. Each row takes a dragged catalog package (deploy pinned to that node).
  */
@@ -80,6 +87,15 @@ export class YgAgentTable extends LitElement {
   @property({ type: Number }) pageSize = ROWS_PER_PAGE;
   /** Pages shown. */
   @state() private pages = 1;
+  /** The first frame is painted: every row of the shown pages is rendered. */
+  @state() private settled = false;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.settled = false;
+    // a task of its own after the first render (not a frame: a background tab gets none)
+    void this.updateComplete.then(() => setTimeout(() => (this.settled = true)));
+  }
 
   override render() {
     return html`
@@ -99,7 +115,11 @@ export class YgAgentTable extends LitElement {
           <tbody>
             ${this.agents.length === 0
               ? html`<tr><td colspan="7">${this.#placeholder()}</td></tr>`
-              : repeat(this.agents.slice(0, this.pages * this.pageSize), (agent) => agent.id, (agent) => this.#row(agent))}
+              : repeat(
+                  this.agents.slice(0, this.settled ? this.pages * this.pageSize : Math.min(FIRST_ROWS, this.pages * this.pageSize)),
+                  (agent) => agent.id,
+                  (agent) => this.#row(agent),
+                )}
             ${moreRows(Math.min(this.pages * this.pageSize, this.agents.length), this.agents.length, 'nodes', 7, this.pageSize, () => this.pages++)}
           </tbody>
         </table>

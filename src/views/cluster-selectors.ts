@@ -1,6 +1,8 @@
 import { isTerminal } from '../../protocol/types.js';
 import type { AgentState, AgentView, ServiceStatus, ServiceView, TaskState, TaskSummary } from '../../protocol/types.js';
+import type { ClusterState } from '../state/cluster-state.js';
 import { changedIds, forEachChange } from '../state/id-map.js';
+import type { Readable } from '../state/readable.js';
 import { compareHostnames, serviceOf } from '../state/labels.js';
 import { memoize } from '../state/memo.js';
 
@@ -48,6 +50,74 @@ const ENDED_RANK = 2 ** 52;
 /** Live tasks first, then the most recently changed. A change moves its task; the list is not sorted again. */
 const sharedTasksByActivity = sortedValues(byActivity, activityRank, (a, b) => compareIds(a.id, b.id));
 export const tasksByActivity = () => sharedTasksByActivity;
+
+/** How to run work when the page is idle; the default is requestIdleCallback, waiting at most `timeoutMs`. */
+export type IdleScheduler = (work: () => void, timeoutMs: number) => () => void;
+
+const browserIdle: IdleScheduler = (work, timeoutMs) => {
+  if (typeof requestIdleCallback === 'function') {
+    const handle = requestIdleCallback(() => work(), { timeout: timeoutMs });
+    return () => cancelIdleCallback(handle);
+  }
+  const handle = setTimeout(work, 0);
+  return () => clearTimeout(handle);
+};
+
+/**
+ * Keeps the shared whole-store selectors (agents by hostname, hostnames, tasks per agent, tasks
+ * by activity) current in idle time while the cluster changes, at most once per `everyMs`. A
+ * view that opens finds them made and moves only what changed since, instead of sorting and
+ * counting 100,000 tasks in the task that opens it; and their history (id-map.ts) never runs
+ * out while no view reads them.
+ */
+export class SharedSelectorWarmer {
+  #unsubscribe: (() => void) | undefined;
+  #cancel: (() => void) | undefined;
+  #last = -Infinity;
+
+  constructor(
+    private readonly cluster: Readable<ClusterState>,
+    private readonly options: { idle?: IdleScheduler; now?: () => number; everyMs?: number; warm?: (state: ClusterState) => void } = {},
+  ) {}
+
+  start(): void {
+    this.stop();
+    this.#unsubscribe = this.cluster.subscribe(() => this.#schedule());
+    this.#schedule();
+  }
+
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    this.#cancel?.();
+    this.#cancel = undefined;
+  }
+
+  #schedule(): void {
+    if (this.#cancel || !this.cluster.value.loaded) return;
+    const now = this.options.now ?? Date.now;
+    const wait = Math.max(0, this.#last + (this.options.everyMs ?? 1000) - now());
+    const idle = this.options.idle ?? browserIdle;
+    const run = () => {
+      this.#cancel = undefined;
+      this.#last = now();
+      (this.options.warm ?? warmSharedSelectors)(this.cluster.value);
+    };
+    if (wait === 0) this.#cancel = idle(run, 2000);
+    else {
+      const timer = setTimeout(() => (this.#cancel = idle(run, 2000)), wait);
+      this.#cancel = () => clearTimeout(timer);
+    }
+  }
+}
+
+/** Brings every shared whole-store selector up to date with `state`. */
+export function warmSharedSelectors(state: ClusterState): void {
+  sharedAgentsByHostname(state.agents);
+  sharedHostnames(state.agents);
+  sharedActiveTaskCounts(state.tasks);
+  sharedTasksByActivity(state.tasks);
+}
 
 export const servicesById = () => memoize((services: Services): ServiceView[] => [...services.values()].sort((a, b) => a.id.localeCompare(b.id)));
 

@@ -32,6 +32,7 @@ import type { OfflineSync } from '../state/offline-cache.js';
 import { ThemeSetting, browserStorage } from '../state/settings.js';
 import { StoreController } from '../state/store-controller.js';
 import { unsavedWork } from '../state/unsaved.js';
+import { SharedSelectorWarmer } from './cluster-selectors.js';
 import { commandsUnavailable } from './command-state.js';
 import { NOT_FOUND, SECTIONS, matchPage, sectionOf } from './routes.js';
 import type { RoutedView } from './routes.js';
@@ -310,6 +311,7 @@ export class YgApp extends LitElement {
   #attached?: ClusterStore;
   #activity?: ActivityFeed;
   #allocation?: AllocationHistory;
+  #warmer?: SharedSelectorWarmer;
   readonly #views = new Map<string, RoutedView>();
   readonly #loading = new Set<string>();
 
@@ -331,6 +333,7 @@ export class YgApp extends LitElement {
     this.#attach(this.store);
     this.#activity?.start();
     this.#allocation?.start();
+    this.#warmer?.start();
     this.#notifier?.start();
     window.addEventListener('popstate', this.#onPopState);
     window.addEventListener('online', this.#onOnline);
@@ -355,6 +358,7 @@ export class YgApp extends LitElement {
     window.removeEventListener('yg-open', this.#onOpen);
     this.#activity?.stop();
     this.#allocation?.stop();
+    this.#warmer?.stop();
     this.#notifier?.stop();
     this.offline?.stop();
     this.store?.stop();
@@ -370,8 +374,10 @@ export class YgApp extends LitElement {
     this.#apiProvider.setValue(this.api);
     this.#activity?.stop();
     this.#allocation?.stop();
+    this.#warmer?.stop();
     this.#activity = new ActivityFeed(store.cluster);
     this.#allocation = new AllocationHistory(store.cluster);
+    this.#warmer = new SharedSelectorWarmer(store.cluster);
     this.#activityProvider.setValue(this.#activity.items);
     this.#allocationProvider.setValue(this.#allocation.samples);
     this.#connection ??= new StoreController(this, store.connection);

@@ -2,7 +2,8 @@ import { expect } from '@open-wc/testing';
 import type { StreamEvent, TaskState, TaskSummary } from '../../protocol/types.js';
 import { applyEvents, fromSnapshot } from '../../src/state/cluster-state.js';
 import type { ClusterState } from '../../src/state/cluster-state.js';
-import { activeTaskCounts, agentsByHostname, hostnames, taskStateCounts, tasksByActivity } from '../../src/views/cluster-selectors.js';
+import { SharedSelectorWarmer, activeTaskCounts, agentsByHostname, hostnames, taskStateCounts, tasksByActivity, warmSharedSelectors } from '../../src/views/cluster-selectors.js';
+import { Writable } from '../../src/state/readable.js';
 import { mockAgent, mockSnapshot, mockTaskSummary } from '../support/builders.js';
 
 const STATES: TaskState[] = ['TASK_STAGING', 'TASK_RUNNING', 'TASK_RUNNING', 'TASK_FAILED', 'TASK_KILLED', 'TASK_FINISHED'];
@@ -111,5 +112,69 @@ describe('cluster selectors on a changing cluster', () => {
     const renamed = applyEvents(busier, [{ seq: 3, kind: 'agent', op: 'patch', id: 'a4', data: { hostname: 'aaa-first' } }]);
     expect(names(renamed.agents).get('a4')).to.equal('aaa-first');
     expect(byName(renamed.agents)[0]!.id).to.equal('a4');
+  });
+});
+
+describe('the shared selectors kept current in idle time', () => {
+  const setup = (state: ClusterState) => {
+    const source = new Writable(state);
+    const idle: Array<() => void> = [];
+    const warmed: ClusterState[] = [];
+    let clock = 0;
+    const warmer = new SharedSelectorWarmer(source, {
+      idle: (work) => {
+        idle.push(work);
+        return () => idle.splice(idle.indexOf(work), 1);
+      },
+      now: () => clock,
+      everyMs: 1000,
+      warm: (s) => warmed.push(s),
+    });
+    return { source, idle, warmed, warmer, tick: (ms: number) => (clock += ms) };
+  };
+
+  it('brings them up to date when the page is idle, at most once a second, and not before the first data', async () => {
+    const { source, idle, warmed, warmer, tick } = setup({ ...cluster(5), loaded: false });
+    warmer.start();
+    expect(idle).to.have.length(0, 'nothing to warm before the snapshot');
+    const loaded = cluster(20);
+    source.set(loaded);
+    expect(idle).to.have.length(1);
+    source.set(applyEvents(loaded, [{ seq: loaded.seq + 1, kind: 'task', op: 'patch', id: 't1', data: { state: 'TASK_FAILED' } }]));
+    expect(idle).to.have.length(1, 'one idle run for many changes');
+    idle.shift()!();
+    expect(warmed).to.deep.equal([source.value], 'the latest state');
+    tick(300);
+    source.set({ ...source.value, seq: source.value.seq + 1 });
+    expect(idle).to.have.length(0, 'not again within the second');
+    tick(700);
+    await new Promise((r) => setTimeout(r, 750));
+    expect(idle).to.have.length(1, 'again once the second is over');
+    warmer.stop();
+    expect(idle).to.have.length(0, 'stop cancels what is pending');
+    source.set({ ...source.value, seq: source.value.seq + 1 });
+    expect(idle).to.have.length(0, 'and listens no more');
+  });
+
+  it('leaves each selector made, so a view that opens reads it without going over the cluster', () => {
+    const state = cluster(200);
+    let reads = 0;
+    const counted = <V>(map: ReadonlyMap<string, V>): ReadonlyMap<string, V> =>
+      new Proxy(map, {
+        get(target, key) {
+          if (key === 'values' || key === 'entries' || key === Symbol.iterator || key === 'forEach') reads++;
+          const v = Reflect.get(target, key, target);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+    const watched = { ...state, agents: counted(state.agents), tasks: counted(state.tasks) } as ClusterState;
+    warmSharedSelectors(watched);
+    expect(reads).to.be.greaterThan(0);
+    const before = reads;
+    agentsByHostname()(watched.agents);
+    hostnames()(watched.agents);
+    activeTaskCounts()(watched.tasks);
+    tasksByActivity()(watched.tasks);
+    expect(reads).to.equal(before, 'every selector found its result made');
   });
 });

@@ -2,6 +2,7 @@ import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/components/yg-agent-table.js';
 import type { YgAgentTable } from '../../src/components/yg-agent-table.js';
 import { ROWS_PER_PAGE } from '../../src/components/more-rows.js';
+import { FIRST_ROWS } from '../../src/components/yg-agent-table.js';
 import { mockAgent, resources } from '../support/builders.js';
 import { useTheme } from './theme.js';
 
@@ -89,6 +90,15 @@ describe('yg-agent-table', () => {
     // background tab none would).
     el.style.width = '1000px';
     expect(getComputedStyle(row).display).to.equal('table-row');
+  });
+
+  it('renders a screenful first and the rest of the page in a task of its own', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => mockAgent({ id: `n${i}`, hostname: `node-${String(i).padStart(2, '0')}` }));
+    const el = await fixture<YgAgentTable>(html`<yg-agent-table .agents=${many}></yg-agent-table>`);
+    expect(rows(el)).to.have.length(FIRST_ROWS);
+    await new Promise((r) => setTimeout(r));
+    await el.updateComplete;
+    expect(rows(el).map((r) => r.dataset.agent)).to.deep.equal(many.map((a) => a.id));
   });
 
   it('renders a long list a page at a time, with how many are shown and a button for more', async () => {
