@@ -43,7 +43,7 @@ import { collectSandboxes } from './gc.js';
 import { type HealthCheckResult, HealthMonitor } from './health.js';
 import { type UserInfo, agentVersion, detectResources, findProgram, isRoot, lookupUser } from './host.js';
 import { Isolation, TaskCgroups } from './isolators.js';
-import { groupMembers, groupRss, isSameProcessAlive, readStat, signalGroup, signalName } from './proc.js';
+import { groupRss, isSameProcessAlive, readStat, signalGroup, signalName } from './proc.js';
 
 export type AgentLogger = (level: 'info' | 'warn' | 'error', msg: string) => void;
 
@@ -1051,11 +1051,13 @@ export class Agent extends EventEmitter {
     }
     // Whatever the task left behind goes with it. The group is only ours if its leader pid
     // was not reused; a live group keeps its id from being reused, so that check suffices.
+    // The signal goes to the group id itself (no such group: nothing happens), not after a
+    // scan of /proc: killing 1,000 tasks would read every process's stat 1,000 times.
     const pid = task.cp.pid;
     if (pid) {
       const st = await readStat(pid);
       const reused = st !== null && task.cp.pidStartTime !== undefined && st.startTime !== task.cp.pidStartTime;
-      if (!reused && (await groupMembers(pid)).length > 0) signalGroup(pid, 'SIGKILL');
+      if (!reused) signalGroup(pid, 'SIGKILL');
     }
     const pids = task.cgroups ? await task.cgroups.pidsLimitHits().catch(() => null) : null;
     if (task.cgroups) await task.cgroups.destroy().catch((err: Error) => this.log('warn', `removing cgroups of ${task.id}: ${err.message}`));

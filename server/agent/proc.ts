@@ -74,11 +74,6 @@ export async function listProcesses(): Promise<ProcStat[]> {
   return out;
 }
 
-/** Live (non-zombie) members of a process group. */
-export async function groupMembers(pgid: number): Promise<number[]> {
-  return (await listProcesses()).filter((p) => p.pgrp === pgid && p.state !== 'Z' && p.state !== 'X').map((p) => p.pid);
-}
-
 async function rssBytes(pid: number): Promise<number> {
   try {
     const text = await fsp.readFile(`/proc/${pid}/status`, 'utf8');

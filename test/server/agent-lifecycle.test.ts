@@ -309,6 +309,32 @@ describe('agent shutdown', () => {
   });
 });
 
+describe('agent without cgroups', () => {
+  it('kills what a finished task left running in its process group', async () => {
+    const master = await new FakeMaster(SECRET).listen();
+    const env = makeAgentEnv('leftover');
+    const agent = new Agent({ masterUrl: master.url, secret: SECRET, workDir: env.workDir, hostname: env.hostname, cgroups: false, logger: () => undefined });
+    try {
+      const registered = once(agent, 'registered');
+      await agent.start();
+      await registered;
+      // the command ends at once; the sleep it started would run on in the task's group
+      master.send({ type: 'launch', task: launchSpec('leaves-a-child', 'sleep 300 & echo started') });
+      await master.waitForStatus('leaves-a-child', 'TASK_RUNNING', 0);
+      const { pid } = checkpoint(env.workDir, 'leaves-a-child');
+      const finished = await master.waitForStatus('leaves-a-child', 'TASK_FINISHED', 0);
+      assert.equal(finished.exitCode, 0);
+      const deadline = Date.now() + 3000;
+      while (groupAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(groupAlive(pid), false, 'nothing of the task runs on');
+    } finally {
+      await shutdownAgent(agent);
+      await master.close();
+      env.cleanup();
+    }
+  });
+});
+
 function run(cmd: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const c = spawn(cmd, args, { stdio: 'ignore' });
