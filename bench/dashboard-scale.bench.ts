@@ -26,8 +26,8 @@ import type { ClusterEvent } from '../protocol/types.js';
 import { snapshotMessage, taskSummaryJson } from '../server/api/stream.js';
 import { build, type Yagura } from '../server/app.js';
 import { CHROME_FLAGS, chromePath } from '../test/support/chrome.mjs';
-import { AGENTS, APPS, LAYOUT, PER_APP, RESOURCES, SimProcess, benchApps, gcFunction, postApps } from './scale-harness.js';
-import { atMost, median, type BenchResult } from './table.js';
+import { AGENTS, APPS, LAYOUT, PER_APP, RESOURCES, SimProcess, benchApps, postApps } from './scale-harness.js';
+import { atMost, type BenchResult } from './table.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = process.env.BENCH_DIST ?? join(ROOT, 'dist');
@@ -35,7 +35,6 @@ const KILLS_PER_SECOND = Number(process.env.BENCH_DASH_KILLS ?? 100);
 const WATCH_MS = Number(process.env.BENCH_DASH_WATCH_MS ?? 30_000);
 const TOUR_MS = Number(process.env.BENCH_DASH_TOUR_MS ?? 5_000);
 const PROFILE_DIR = process.env.BENCH_DASH_PROFILE;
-const SNAPSHOT_RUNS = 5;
 const TIMEOUT_MS = 30 * 60_000;
 
 const log = (s: string) => process.stderr.write(`  dashboard-scale: ${s}\n`);

@@ -335,7 +335,6 @@ export class Agent extends EventEmitter {
   private registered = false;
   /** Status updates on their way; `outbox.batches`: the master's `registered` said it takes `updates` batches (and answers with `acks`). */
   private readonly outbox = new StatusOutbox((msg) => this.send(msg));
-  /** Status updates of this turn, for one `updates` message. */
   private started = false;
   private stopped = false;
   /** shutdown() is killing the tasks: new launches are dropped instead of started. */

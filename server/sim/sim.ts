@@ -306,7 +306,6 @@ class SimAgent {
   private corked = false;
   /** Status updates on their way, as the real agent sends them (StatusOutbox). */
   private readonly outbox = new StatusOutbox((msg) => this.send(msg));
-  /** Status updates of this turn, for one `updates` message. */
 
   constructor(
     private readonly g: SimGroup,

@@ -15,8 +15,8 @@ const MAX_ATTRIBUTES = 4;
 
 /**
  * Rows in the first render after the table is connected (more than a screenful); the rest of
- * the page follows in a task of its own. Opening Nodes over 10,000
- * agents is then two shorter tasks, not one long one that builds and lays out 100 rows at once.
+ * the page follows in a task of its own. Opening Nodes over 10,000 agents is then two shorter
+ * tasks, not one long one that builds and lays out 100 rows at once.
  */
 export const FIRST_ROWS = 20;
 
@@ -87,7 +87,7 @@ export class YgAgentTable extends LitElement {
   @property({ type: Number }) pageSize = ROWS_PER_PAGE;
   /** Pages shown. */
   @state() private pages = 1;
-  /** The first frame is painted: every row of the shown pages is rendered. */
+  /** The first render is done: every row of the shown pages is rendered, not only FIRST_ROWS. */
   @state() private settled = false;
 
   override connectedCallback(): void {
