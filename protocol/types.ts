@@ -504,6 +504,8 @@ export type AgentToMaster =
       version: string;
       /** Every task the agent knows of that is not terminal-and-acknowledged. */
       tasks: AgentTaskReport[];
+      /** Messages beyond the base protocol this agent takes: `launches`. An older master ignores it. */
+      accepts?: string[];
     }
   | { type: 'heartbeat' }
   | { type: 'status'; update: StatusUpdate }
@@ -524,6 +526,11 @@ export type MasterToAgent =
   /** `gone`: the agent was marked GONE; it must kill its tasks and not come back under its id. */
   | { type: 'refused'; message: string; gone?: boolean }
   | { type: 'launch'; task: LaunchSpec }
+  /**
+   * The tasks of one accept on one agent, in one message (at most MAX_BATCH), to an agent whose
+   * `register` said it `accepts` `launches`; each is handled as a `launch` of its own.
+   */
+  | { type: 'launches'; tasks: LaunchSpec[] }
   | { type: 'kill'; taskId: string; gracePeriodMs?: number }
   | { type: 'ack'; taskId: string; uuid: string }
   /** Acknowledges updates that came in `updates` messages: many at once (at most MAX_BATCH). */

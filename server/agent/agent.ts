@@ -181,6 +181,8 @@ export function parseMasterMessage(raw: string): MasterToAgent | null {
       return str('message') ? (m as MasterToAgent) : null;
     case 'launch':
       return isObj(m.task) ? (m as MasterToAgent) : null;
+    case 'launches':
+      return Array.isArray(m.tasks) && m.tasks.length <= MAX_BATCH && m.tasks.every(isObj) ? (m as MasterToAgent) : null;
     case 'kill':
       return str('taskId') && optNum(m.gracePeriodMs) ? (m as MasterToAgent) : null;
     case 'ack':
@@ -577,6 +579,7 @@ export class Agent extends EventEmitter {
         isolators: this._isolators,
         version: agentVersion(),
         tasks: this.taskReports(),
+        accepts: ['launches'],
       });
       this.registerTimer = setTimeout(() => {
         this.log('warn', 'master did not answer the registration; reconnecting');
@@ -674,6 +677,9 @@ export class Agent extends EventEmitter {
         break;
       case 'launch':
         void this.launch(msg.task as unknown as Record<string, unknown>).catch(fail('launch'));
+        break;
+      case 'launches':
+        for (const task of msg.tasks) void this.launch(task as unknown as Record<string, unknown>).catch(fail('launch'));
         break;
       case 'kill':
         void this.kill(msg.taskId, msg.gracePeriodMs).catch(fail(`kill ${msg.taskId}`));

@@ -78,6 +78,8 @@ export function validateAgentMessage(m: unknown): Result {
             state: t.state as TaskState,
             resources: t.resources as unknown as Resources,
           })),
+          // what the agent takes besides the base protocol; names it does not know, the master ignores
+          ...(Array.isArray(m.accepts) ? { accepts: (m.accepts as unknown[]).filter((a): a is string => isStr(a, 100)).slice(0, 32) } : {}),
         },
       };
     }

@@ -16,6 +16,7 @@ import {
   type JobRunView,
   type JobView,
   type ServiceView,
+  type LaunchSpec,
   type MasterToAgent,
   type Resources,
   type StatusReason,
@@ -68,6 +69,8 @@ interface SnapshotViews {
 
 interface AgentLink {
   conn: AgentConnection;
+  /** The agent takes `launches` (several tasks in one message). */
+  launches: boolean;
 }
 
 interface FrameworkLink {
@@ -654,7 +657,7 @@ export class Master {
     const id = existing?.id ?? msg.agentId ?? `${randomUUID()}-S0`;
     const previous = this.agentLinks.get(id);
     if (previous && previous.conn !== conn) previous.conn.close(4409, 'replaced by a newer connection');
-    this.agentLinks.set(id, { conn });
+    this.agentLinks.set(id, { conn, launches: msg.accepts?.includes('launches') === true });
     this.awaitingReregistration.delete(id);
 
     let agent: AgentRecord;
@@ -1228,25 +1231,16 @@ export class Master {
     }
     await this.commit();
     const link = this.agentLinks.get(agentId);
-    for (const t of created) {
-      if (link) {
-        link.conn.send({
-          type: 'launch',
-          task: {
-            taskId: t.id,
-            frameworkId,
-            name: t.name,
-            command: t.command,
-            resources: t.resources,
-            labels: t.labels,
-            killGracePeriodMs: t.killGracePeriodMs ?? DEFAULT_KILL_GRACE_MS,
-            ...(t.healthChecks ? { healthChecks: t.healthChecks } : {}),
-          },
-        });
-      } else {
-        // the agent went away between offer and accept: the launch never reached it
-        this.applyMasterUpdate(t, 'TASK_DROPPED', 'REASON_AGENT_UNREACHABLE', 'the agent disconnected before the launch reached it');
+    if (!link) {
+      // the agent went away between offer and accept: the launches never reached it
+      for (const t of created) this.applyMasterUpdate(t, 'TASK_DROPPED', 'REASON_AGENT_UNREACHABLE', 'the agent disconnected before the launch reached it');
+    } else if (link.launches && created.length > 1) {
+      // one message for the accept's tasks on this agent
+      for (let i = 0; i < created.length; i += MAX_BATCH) {
+        link.conn.send({ type: 'launches', tasks: created.slice(i, i + MAX_BATCH).map((t) => launchSpec(t, frameworkId)) });
       }
+    } else {
+      for (const t of created) link.conn.send({ type: 'launch', task: launchSpec(t, frameworkId) });
     }
     return created.map(toTaskView);
   }
@@ -1514,4 +1508,18 @@ function diffTask(before: TaskView, after: TaskView): Partial<TaskView> {
   // a cleared field goes out as null: JSON has no undefined, and the client deletes it
   for (const k of TASK_VIEW_FIELDS) if (before[k] !== after[k]) out[k] = after[k] === undefined ? null : after[k];
   return out as Partial<TaskView>;
+}
+
+/** What an agent is told to run. */
+function launchSpec(t: TaskRecord, frameworkId: string): LaunchSpec {
+  return {
+    taskId: t.id,
+    frameworkId,
+    name: t.name,
+    command: t.command,
+    resources: t.resources,
+    labels: t.labels,
+    killGracePeriodMs: t.killGracePeriodMs ?? DEFAULT_KILL_GRACE_MS,
+    ...(t.healthChecks ? { healthChecks: t.healthChecks } : {}),
+  };
 }

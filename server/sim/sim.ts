@@ -371,6 +371,7 @@ class SimAgent {
         isolators: ['sim'],
         version: this.g.opts.version ?? 'sim',
         tasks: this.taskReports(),
+        accepts: ['launches'],
       });
     });
     ws.on('message', (data: WebSocket.RawData) => {
@@ -494,6 +495,9 @@ class SimAgent {
         return;
       case 'launch':
         return this.launch(msg.task);
+      case 'launches':
+        for (const task of msg.tasks) this.launch(task);
+        return;
       case 'kill':
         return this.kill(msg.taskId, msg.gracePeriodMs);
       case 'ack':

@@ -79,6 +79,16 @@ describe('agent launch and kill', () => {
     assert.equal(saved.agentId, master.agentId);
   });
 
+  it('says it accepts launches, and runs every task of a launches message', async () => {
+    assert.deepEqual(master.registrations.at(-1)?.accepts, ['launches']);
+    const from = master.messages.length;
+    const ids = ['batch-a', 'batch-b', 'batch-c'];
+    master.send({ type: 'launches', tasks: ids.map((id) => launchSpec(id, 'sleep 30', { resources: { cpus: 0.1, mem: 32, disk: 0, ports: [] } })) });
+    for (const id of ids) await master.waitForStatus(id, 'TASK_RUNNING', from);
+    for (const id of ids) master.send({ type: 'kill', taskId: id });
+    for (const id of ids) await master.waitForStatus(id, 'TASK_KILLED', from);
+  });
+
   it('runs sleep in its own process group, as nobody under root, inside cgroups with the limits; kill ends it', async () => {
     const from = master.messages.length;
     master.send({ type: 'launch', task: launchSpec('sleeper', 'sleep 30', { resources: { cpus: 0.5, mem: 64, disk: 0, ports: [] } }) });

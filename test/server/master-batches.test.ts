@@ -116,6 +116,65 @@ describe('batched status updates', { timeout: 60_000 }, () => {
     for (const id of ids) assert.deepEqual(s.statesOf(id), ['TASK_STARTING', 'TASK_RUNNING']);
   });
 
+  it('sends the tasks of one accept as one launches message to an agent that accepts it, one by one to others', async () => {
+    m = await startMaster({ dataDir: join(dir, `m${++n}`), master: { allocationIntervalMs: 30 } });
+    const batching = fakeAgentConnection();
+    const plain = fakeAgentConnection();
+    const batchingId = m.master.registerAgent(batching, registerMessage('l1', { accepts: ['launches', 'something-newer'] }))!;
+    const plainId = m.master.registerAgent(plain, registerMessage('l2'))!;
+    await m.master.commit();
+    const s = await subscribeScheduler(m.master);
+    const launchOn = async (agentId: string, ids: string[]) => {
+      const offer = await waitFor(() => s.takeOffer((o) => o.agentId === agentId), 5000, 'an offer');
+      await m!.master.accept(
+        s.frameworkId,
+        [offer.id],
+        ids.map((id) => ({ taskId: id, name: id, agentId, resources: { cpus: 0.1, mem: 16, disk: 0, ports: [] }, command: shellCommand('sleep 100'), labels: { k: id } })),
+        0,
+      );
+    };
+    batching.sent.length = 0;
+    plain.sent.length = 0;
+    await launchOn(batchingId, ['x1', 'x2', 'x3']);
+    await launchOn(plainId, ['y1', 'y2']);
+
+    const launches = batching.sent.filter((x): x is Extract<MasterToAgent, { type: 'launches' }> => x.type === 'launches');
+    assert.equal(launches.length, 1, 'one message for the three tasks');
+    assert.equal(batching.sent.filter((x) => x.type === 'launch').length, 0);
+    assert.deepEqual(launches[0]!.tasks.map((t) => t.taskId), ['x1', 'x2', 'x3'], 'in the order they were accepted');
+    for (const t of launches[0]!.tasks) {
+      assert.equal(t.frameworkId, s.frameworkId);
+      assert.deepEqual(t.labels, { k: t.taskId });
+      assert.equal(t.resources.cpus, 0.1);
+    }
+    const single = plain.sent.filter((x): x is Extract<MasterToAgent, { type: 'launch' }> => x.type === 'launch');
+    assert.deepEqual(single.map((x) => x.task.taskId), ['y1', 'y2'], 'an agent that did not say it accepts launches gets launch messages');
+    assert.equal(plain.sent.filter((x) => x.type === 'launches').length, 0);
+
+    // one task alone goes as a launch, whoever takes it
+    batching.sent.length = 0;
+    await launchOn(batchingId, ['x4']);
+    assert.deepEqual(batching.sent.filter((x) => x.type === 'launch' || x.type === 'launches').map((x) => x.type), ['launch']);
+  });
+
+  it('simulated agents take launches messages and run every task in them', async () => {
+    m = await startMaster({ dataDir: join(dir, `m${++n}`), master: { allocationIntervalMs: 30, heartbeatIntervalMs: 1000, maxMissedHeartbeats: 5 } });
+    sim = startSimAgents({ masterUrl: m.url, secret: m.agentSecret, agents: 1, statusRetryMs: 60_000 });
+    await sim.registered(20_000);
+    const agentId = sim.agents()[0]!.agentId!;
+    const s = await subscribeScheduler(m.master);
+    const offer = await waitFor(() => s.takeOffer((o) => o.agentId === agentId), 5000, 'an offer');
+    const ids = Array.from({ length: 4 }, (_, i) => `l${i}`);
+    await m.master.accept(
+      s.frameworkId,
+      [offer.id],
+      ids.map((id) => ({ taskId: id, name: id, agentId, resources: { cpus: 0.1, mem: 16, disk: 0, ports: [] }, command: shellCommand('sleep 100'), labels: {} })),
+      0,
+    );
+    await waitFor(() => ids.every((id) => m!.master.getTask(id)?.state === 'TASK_RUNNING'), 10_000, 'all running');
+    assert.equal(sim.counters.launched, 4);
+  });
+
   it('checks the batch messages on both sides', () => {
     const u = { uuid: 'u', taskId: 't', frameworkId: 'f', agentId: 'a', state: 'TASK_RUNNING', timestamp: 1 };
     assert.equal(validateAgentMessage({ type: 'updates', updates: [u, u] }).ok, true);
@@ -127,5 +186,14 @@ describe('batched status updates', { timeout: 60_000 }, () => {
     assert.equal(parseMasterMessage(JSON.stringify({ type: 'acks', acks: [{ taskId: 't', uuid: 'u' }] }))?.type, 'acks');
     assert.equal(parseMasterMessage(JSON.stringify({ type: 'acks', acks: [{ taskId: 't' }] })), null);
     assert.equal(parseMasterMessage(JSON.stringify({ type: 'acks', acks: 'x' })), null);
+    const spec = { taskId: 't', frameworkId: 'f', name: 't', command: { value: 'true', shell: true }, resources: { cpus: 0.1, mem: 16, disk: 0, ports: [] }, labels: {} };
+    assert.equal(parseMasterMessage(JSON.stringify({ type: 'launches', tasks: [spec, spec] }))?.type, 'launches');
+    assert.equal(parseMasterMessage(JSON.stringify({ type: 'launches', tasks: [spec, 'x'] })), null);
+    assert.equal(parseMasterMessage(JSON.stringify({ type: 'launches', tasks: spec })), null);
+    assert.equal(parseMasterMessage(JSON.stringify({ type: 'launches', tasks: Array.from({ length: MAX_BATCH + 1 }, () => spec) })), null, 'bounded');
+    // what a register says it accepts is kept as strings; anything else is dropped
+    const reg = validateAgentMessage({ ...registerMessage('v'), accepts: ['launches', 7, 'x'] });
+    assert.ok(reg.ok && reg.message.type === 'register');
+    assert.deepEqual(reg.ok && reg.message.type === 'register' ? reg.message.accepts : undefined, ['launches', 'x']);
   });
 });

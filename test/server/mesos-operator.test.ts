@@ -262,6 +262,10 @@ test('GET /master/state and /state.json give the Mesos state document', async (t
   const auth = { Authorization: `Bearer ${m.token}` };
   const res = await request(`${m.url}/master/state`, { headers: auth });
   assert.equal(res.status, 200);
+  assert.match(String(res.headers['content-type']), /^application\/json/);
+  // written a chunk at a time across turns (server/api/json-stream.ts), not as one string
+  assert.equal(res.headers['transfer-encoding'], 'chunked');
+  assert.equal(res.headers['content-length'], undefined);
   const s = res.body;
   assert.equal(s.version, m.app.master.version);
   assert.equal(s.id, m.app.master.epoch);

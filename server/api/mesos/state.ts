@@ -1,7 +1,7 @@
 // GET /master/state (also /state.json and /master/state.json): the Mesos master's state
 // document, which dashboards, CLIs and service-discovery tools (mesos-dns and the like) poll.
 
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTerminal, type FrameworkView, type TaskView } from '../../../protocol/types.js';
 import { addResources, emptyResources } from '../../core/resources.js';
 import type { Master } from '../../master/master.js';
@@ -19,6 +19,7 @@ import {
   type Json,
 } from './convert.js';
 import { endpointOf, pidOf } from './master-info.js';
+import { Deferred, jsonStream } from '../json-stream.js';
 
 export interface StateDeps {
   master: Master;
@@ -30,7 +31,8 @@ export interface StateDeps {
 const MAX_COMPLETED_TASKS = 1000;
 
 export function registerStateRoutes(app: FastifyInstance, deps: StateDeps): void {
-  const handler = async (req: FastifyRequest) => masterState(req, deps);
+  // written a chunk of tasks per turn: a document of 100,000 tasks does not hold the master
+  const handler = async (req: FastifyRequest, reply: FastifyReply) => reply.type('application/json; charset=utf-8').send(jsonStream(masterState(req, deps)));
   app.get('/master/state', handler);
   app.get('/master/state.json', handler);
   app.get('/state.json', handler);
@@ -85,9 +87,9 @@ function masterState(req: FastifyRequest, { master, drains, extras }: StateDeps)
       resources: stateResources(addResources(used, offered)),
       used_resources: stateResources(used),
       offered_resources: stateResources(offered),
-      tasks: running.map((t) => stateTask(t, role)),
-      unreachable_tasks: unreachable.map((t) => stateTask(t, role)),
-      completed_tasks: completed.map((t) => stateTask(t, role)),
+      tasks: new Deferred(running, (t) => stateTask(t, role)),
+      unreachable_tasks: new Deferred(unreachable, (t) => stateTask(t, role)),
+      completed_tasks: new Deferred(completed, (t) => stateTask(t, role)),
       offers: ownOffers.map(stateOffer),
       executors: [],
       completed_executors: [],
@@ -112,7 +114,7 @@ function masterState(req: FastifyRequest, { master, drains, extras }: StateDeps)
     activated_slaves: registered.filter(activeAgent).length,
     deactivated_slaves: registered.filter((a) => !activeAgent(a)).length,
     unreachable_slaves: agents.filter((a) => a.state === 'UNREACHABLE').length,
-    slaves: registered.map((a) => {
+    slaves: new Deferred(registered.map((a) => {
       const offered = master.offeredOn(a.id);
       const out: Json = {
         id: a.id,
@@ -133,7 +135,7 @@ function masterState(req: FastifyRequest, { master, drains, extras }: StateDeps)
       const di = drainInfo(a, drains.get(a.id));
       if (di) out.drain_info = di;
       return out;
-    }),
+    })),
     frameworks: frameworks.filter((f) => f.active).map(renderFramework),
     completed_frameworks: frameworks.filter((f) => !f.active).map(renderFramework),
     orphan_tasks: [],
