@@ -158,6 +158,8 @@ export class Master {
   private completed = new Map<string, Set<string>>();
   private readonly maxCompleted: number;
   private pendingEvents: EventInput[] = [];
+  /** The events of the commit in flight (writeAsync): made, not yet in the log. */
+  private eventsInFlight = 0;
   private dirtyMeta: Record<string, string> = {};
   /** Framework documents to write with the next commit, keyed collection + NUL + id (last write wins). */
   private dirtyDocs = new Map<string, { collection: string; id: string; data: unknown }>();
@@ -484,6 +486,7 @@ export class Master {
     const batch = { agents, frameworks, tasks, taskStatus, deleteTasks, meta, docs };
     if (writes && this.store.writeAsync) {
       this.committing = true;
+      this.eventsInFlight = events.length;
       this.committingDocs = docMap;
       const ended = () => {
         this.committing = false;
@@ -511,6 +514,14 @@ export class Master {
       return;
     }
     this.committed(after, events, waiters);
+  }
+
+  /**
+   * How many events of changes already made in memory are not in the event log yet (waiting for
+   * or in their commit): what the master shows now is the log's state after that many more.
+   */
+  eventsAhead(): number {
+    return this.pendingEvents.length + this.eventsInFlight;
   }
 
   /** Anything changed or waiting since the last commit began. */
@@ -552,6 +563,7 @@ export class Master {
         for (let i = 0; i < acks.length; i += MAX_BATCH) this.sendToAgent(agentId, { type: 'acks', acks: acks.length <= MAX_BATCH ? acks : acks.slice(i, i + MAX_BATCH) });
       }
     }
+    this.eventsInFlight = 0;
     this.events.append(events);
     for (const w of waiters) w.resolve();
   }

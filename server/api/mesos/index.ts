@@ -21,7 +21,7 @@ export function registerMesosApis(app: FastifyInstance, deps: MesosApiDeps): voi
   const drains = new Map<string, DrainConfig>();
   const heartbeatIntervalMs = deps.heartbeatIntervalMs ?? deps.master.heartbeatIntervalMs;
   const shared = { master: deps.master, extras, drains, heartbeatIntervalMs };
-  // before anything else can change: the mirror starts from a state with nothing uncommitted
+  // what the SUBSCRIBE streams know of the cluster, kept while someone is subscribed
   const mirror = new Mirror(deps.master, shared);
   void app.register(async (scope) => {
     scope.addContentTypeParser(['application/x-protobuf', 'application/recordio'], (_req, _payload, done) => {

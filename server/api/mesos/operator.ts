@@ -277,64 +277,95 @@ function metrics(master: Master, now: number): Json[] {
 // SUBSCRIBE
 
 /**
- * The committed cluster state, kept by applying the event log, so that a subscriber's snapshot
- * and the events after it meet exactly at one sequence number (the master's own memory may be
- * ahead of what is committed), and so that each event can be rendered with the whole object.
+ * The cluster as the SUBSCRIBE streams know it, kept by applying the event log while someone is
+ * subscribed, so that a subscriber's snapshot and the events after it meet exactly at one
+ * sequence number, and so that each event can be rendered with the whole object.
+ *
+ * Kept only while there are subscribers: with none, the master's hundreds of thousands of
+ * events would be applied to a copy of every task for no one. The first subscriber loads it from
+ * the master's memory, which may be ahead of the log: the events of those changes, when they
+ * reach the log, are already in it and are skipped (Master.eventsAhead).
  */
 export class Mirror {
-  private agents = new Map<string, AgentView>();
-  private tasks = new Map<string, TaskView>();
-  private frameworks = new Map<string, FrameworkView>();
-  private subscribers = new Set<RecordIOStream>();
+  private state: { agents: Map<string, AgentView>; tasks: Map<string, TaskView>; frameworks: Map<string, FrameworkView> } | undefined;
+  /** Events still to come that the loaded state already holds. */
+  private skip = 0;
+  private subscribers = new Set<(event: Json) => void>();
 
   constructor(
     private readonly master: Master,
     private readonly deps: OperatorApiDeps,
   ) {
-    const snap = master.snapshot();
-    for (const a of snap.agents) this.agents.set(a.id, a);
-    for (const t of snap.tasks) this.tasks.set(t.id, t);
-    for (const f of snap.frameworks) this.frameworks.set(f.id, f);
     master.events.subscribe((batch) => this.apply(batch));
+  }
+
+  /** Whether the mirror holds a copy of the cluster now (only while someone is subscribed). */
+  get loaded(): boolean {
+    return this.state !== undefined;
+  }
+
+  private load(): NonNullable<Mirror['state']> {
+    const state = {
+      agents: new Map(this.master.listAgents().map((a) => [a.id, a])),
+      tasks: new Map(this.master.listTasks().map((t) => [t.id, t])),
+      frameworks: new Map(this.master.listFrameworks().map((f) => [f.id, f])),
+    };
+    this.skip = this.master.eventsAhead();
+    this.state = state;
+    return state;
   }
 
   subscribe(req: FastifyRequest, reply: FastifyReply): FastifyReply {
     const stream = new RecordIOStream();
-    const cluster: Cluster = { agents: [...this.agents.values()], tasks: [...this.tasks.values()], frameworks: [...this.frameworks.values()] };
-    stream.send({
-      type: 'SUBSCRIBED',
-      subscribed: { get_state: getState(cluster, this.master, this.deps), heartbeat_interval_seconds: this.deps.heartbeatIntervalMs / 1000 },
-    });
-    this.subscribers.add(stream);
-    stream.onClose(() => this.subscribers.delete(stream));
+    const sub = this.attach((e) => stream.send(e));
+    stream.send({ type: 'SUBSCRIBED', subscribed: { get_state: sub.state, heartbeat_interval_seconds: this.deps.heartbeatIntervalMs / 1000 } });
+    stream.onClose(() => sub.detach());
     stream.open(req, reply, {}, { ms: this.deps.heartbeatIntervalMs, event: { type: 'HEARTBEAT' } });
     return reply;
   }
 
+  /** A new subscriber: the GET_STATE it starts from, and `send` for every Mesos event after it. */
+  attach(send: (event: Json) => void): { state: Json; detach(): void } {
+    const { agents, tasks, frameworks } = this.state ?? this.load();
+    const cluster: Cluster = { agents: [...agents.values()], tasks: [...tasks.values()], frameworks: [...frameworks.values()] };
+    const state = getState(cluster, this.master, this.deps);
+    this.subscribers.add(send);
+    return {
+      state,
+      detach: () => {
+        this.subscribers.delete(send);
+        if (this.subscribers.size === 0) this.state = undefined;
+      },
+    };
+  }
+
   private apply(batch: readonly ClusterEvent[]): void {
+    const state = this.state;
+    if (!state) return;
+    const skipped = Math.min(this.skip, batch.length);
+    this.skip -= skipped;
     const out: Json[] = [];
-    // the state is kept either way; Mesos events are only rendered for someone to read them
     const render = this.subscribers.size > 0;
-    for (const ev of batch) {
-      const rendered = this.step(ev, render);
+    for (let i = skipped; i < batch.length; i++) {
+      const rendered = this.step(state, batch[i]!, render);
       if (rendered) out.push(rendered);
     }
     if (out.length === 0) return;
-    for (const s of this.subscribers) for (const e of out) s.send(e);
+    for (const send of this.subscribers) for (const e of out) send(e);
   }
 
   /** Applies one event and returns the Mesos event it amounts to, if any. */
-  private step(ev: ClusterEvent, render: boolean): Json | undefined {
+  private step(state: NonNullable<Mirror['state']>, ev: ClusterEvent, render: boolean): Json | undefined {
     switch (ev.kind) {
       case 'agent': {
-        const before = this.agents.get(ev.id);
+        const before = state.agents.get(ev.id);
         if (ev.op === 'delete') {
-          this.agents.delete(ev.id);
+          state.agents.delete(ev.id);
           return before && isRegisteredAgent(before) ? { type: 'AGENT_REMOVED', agent_removed: { agent_id: id(ev.id) } } : undefined;
         }
         const after = ev.op === 'put' ? ev.data : before ? { ...before, ...ev.data } : undefined;
         if (!after) return undefined;
-        this.agents.set(ev.id, after);
+        state.agents.set(ev.id, after);
         if (!render) return undefined;
         const listed = isRegisteredAgent(after);
         // a re-registration is a put; Mesos announces those as AGENT_ADDED too
@@ -348,18 +379,18 @@ export class Mirror {
         return undefined;
       }
       case 'task': {
-        const before = this.tasks.get(ev.id);
+        const before = state.tasks.get(ev.id);
         if (ev.op === 'delete') {
-          this.tasks.delete(ev.id);
+          state.tasks.delete(ev.id);
           return undefined;
         }
         if (ev.op === 'put') {
-          this.tasks.set(ev.id, ev.data);
+          state.tasks.set(ev.id, ev.data);
           return render ? { type: 'TASK_ADDED', task_added: { task: mesosTask(ev.data) } } : undefined;
         }
         if (!before) return undefined;
         const after = { ...before, ...ev.data };
-        this.tasks.set(ev.id, after);
+        state.tasks.set(ev.id, after);
         if (!render) return undefined;
         if (!('state' in ev.data) && !('statusUuid' in ev.data) && !('healthy' in ev.data)) return undefined;
         return {
@@ -368,14 +399,14 @@ export class Mirror {
         };
       }
       case 'framework': {
-        const before = this.frameworks.get(ev.id);
+        const before = state.frameworks.get(ev.id);
         if (ev.op === 'delete') {
-          this.frameworks.delete(ev.id);
+          state.frameworks.delete(ev.id);
           return before ? this.removed(before) : undefined;
         }
         const after = ev.op === 'put' ? ev.data : before ? { ...before, ...ev.data } : undefined;
         if (!after) return undefined;
-        this.frameworks.set(ev.id, after);
+        state.frameworks.set(ev.id, after);
         if (!render) return undefined;
         if (!after.active) return before?.active === false ? undefined : this.removed(after);
         const framework = mesosFramework(after, this.deps.extras.get(after.id));
