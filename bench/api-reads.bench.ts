@@ -16,7 +16,9 @@
 //          with POST /v2/apps (fastify inject) at a pace of RATE instances a second for
 //          PLACE_S seconds; the window lasts from the first POST until the last of those tasks
 //          is TASK_RUNNING in the master. When the master cannot keep up, it places as fast as
-//          it goes: the achieved rate is its own row;
+//          it goes: the achieved rate is its own row, against the pace. A paced load cannot
+//          show more than its pace, and the window ends one pipeline latency after the last
+//          POST, so that row holds at 0.95× the pace (0.4 s behind over 8 s);
 //   idle   IDLE_S seconds more once the last acknowledgements have settled.
 // The idle p99 pools both idle windows: one before at the smaller cluster, one after at the
 // larger, as the placing window spans the two.
@@ -31,7 +33,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ClusterEvent } from '../protocol/types.js';
 import { build, type Yagura } from '../server/app.js';
 import { LAYOUT, SimProcess, benchApps, type AppShape } from './scale-harness.js';
-import { atLeast, ratioAtMost, type BenchResult } from './table.js';
+import { ratioAtLeast, ratioAtMost, type BenchResult } from './table.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const AGENTS = Number(process.env.BENCH_READS_AGENTS ?? 1000);
@@ -194,11 +196,14 @@ export async function runApiReadsBench(): Promise<BenchResult[]> {
 
     const rows: BenchResult[] = [
       {
-        name: `api-reads: placement rate while reading (${AGENTS / 1000}k sim agents, apps of ${PER_APP} with constraints, paced at ${RATE.toLocaleString('en')}/s)`,
+        name: `api-reads: placement rate while reading, first POST to last task running (${AGENTS / 1000}k sim agents, apps of ${PER_APP} with constraints; vs the pace, ${RATE.toLocaleString('en')}/s)`,
         value: Math.round(achieved),
         unit: 'tasks/s',
-        // the load row 6 asks for; the read rows below were measured at this rate
-        target: [atLeast(RATE)],
+        baseline: RATE,
+        ratio: Math.round((achieved / RATE) * 1000) / 1000,
+        // the load row 6 asks for, by which the read rows below were measured: the master kept
+        // up with the pace (a paced load cannot exceed it; see the head of this file)
+        target: [ratioAtLeast(0.95)],
       },
     ];
     for (const p of paths) {

@@ -37,7 +37,7 @@ test('a subscriber that comes before the commit gets each change once: in its st
   const events: Json[] = [];
   const sub = mirror.attach((e) => events.push(e));
   assert.equal(mirror.loaded, true);
-  const stateIds = (sub.state.get_tasks.tasks as Json[]).map((x) => x.task_id.value).sort();
+  const stateIds = ((sub.state as Json).get_tasks.tasks as Json[]).map((x) => x.task_id.value).sort();
   assert.deepEqual(stateIds, ids, 'the state holds the tasks being launched');
   await accepted;
 
@@ -62,7 +62,7 @@ test('a subscriber that comes before the commit gets each change once: in its st
   sub.detach();
   assert.equal(mirror.loaded, false);
   const again = mirror.attach(() => undefined);
-  const running = (again.state.get_tasks.tasks as Json[]).filter((x) => x.state === 'TASK_RUNNING').map((x) => x.task_id.value).sort();
+  const running = ((again.state as Json).get_tasks.tasks as Json[]).filter((x) => x.state === 'TASK_RUNNING').map((x) => x.task_id.value).sort();
   assert.deepEqual(running, ids);
   again.detach();
 });
