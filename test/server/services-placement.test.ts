@@ -19,22 +19,6 @@ describe('services on several agents', { timeout: 120_000 }, () => {
     c = undefined;
   });
 
-  it('asks for offers when new instances wait and none is held, rather than waiting for the next allocation interval', async () => {
-    // no periodic allocation within the test: only what the services framework asks for
-    c = await servicesCluster({ master: { allocationIntervalMs: 120_000, heartbeatIntervalMs: 200, maxMissedHeartbeats: 3 } });
-    await c.addAgent('node-1');
-    // an app that can never be placed keeps the framework from suppressing its offers
-    await c.m.services.deploy([{ id: '/stuck', to: app({ id: '/stuck', cmd: 'sleep 600', instances: 1, cpus: 0.1, mem: 32, constraints: [['hostname', 'LIKE', 'nowhere']] }) }]);
-    await waitFor(() => c!.m.services.serviceView('/stuck')?.waiting?.includes('the placement constraints rule it out'), 10_000, '/stuck to wait');
-    // what was declined is refused for a second
-    await new Promise((r) => setTimeout(r, 1500));
-    const t0 = Date.now();
-    await c.m.services.deploy([{ id: '/fresh', to: app({ id: '/fresh', cmd: 'sleep 600', instances: 1, cpus: 0.1, mem: 32 }) }]);
-    await waitFor(() => running(c!, '/fresh').length === 1, 10_000, '/fresh running');
-    assert.ok(Date.now() - t0 < 10_000);
-    assert.equal(running(c, '/stuck').length, 0);
-  });
-
   it('spreads UNIQUE hostname instances one per agent and says why the rest waits', async () => {
     c = await servicesCluster();
     for (const h of ['node-1', 'node-2', 'node-3']) await c.addAgent(h);

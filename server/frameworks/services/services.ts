@@ -28,16 +28,6 @@ const MAX_COUNTED_FAILURES = 10_000;
 const BACKOFF_STATES = new Set<TaskView['state']>(['TASK_FAILED', 'TASK_FINISHED', 'TASK_ERROR']);
 /** Ticks shorter than this run on the next turn; longer ones space the next one out. */
 const TICK_DELAY_ABOVE_MS = 20;
-/**
- * While instances wait, what is declined (and what an accepted offer leaves) is refused this
- * long. Tried at 0.5 s, so that every allocation cycle offers it again: with 10,000 agents that
- * doubled the offer cycles and cut placement end to end by a fifth (bench/sim-placement).
- */
-const WAITING_REFUSE_SECONDS = 1;
-/** With nothing waiting, what is declined goes to others for this long. */
-const IDLE_REFUSE_SECONDS = 5;
-/** New instances to launch and no offer held: ask the master for offers, at most this often. */
-const ASK_FOR_OFFERS_MS = 250;
 
 /** What a decline reason means to an operator. */
 const REASON_TEXT: Record<string, string> = {
@@ -111,7 +101,6 @@ export class ServicesFramework implements SchedulerConnection {
   private queue = new Map<string, QueueEntry>();
   private published = new Map<string, string>();
   private tickScheduled = false;
-  private askedForOffersAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
   private subscribedOnce = false;
   private lastVersion = 0;
@@ -582,12 +571,6 @@ export class ServicesFramework implements SchedulerConnection {
     // the master's record is the truth: it survives a restart, a flag of ours would not
     const suppressed = this.master.getFramework(SERVICES_FRAMEWORK_ID)?.suppressed ?? false;
     if (pending > 0 && suppressed) this.master.revive(SERVICES_FRAMEWORK_ID);
-    else if (this.heldOffers.size === 0 && [...wants].some(([id, n]) => n > (this.queue.get(id)?.count ?? 0)) && now - this.askedForOffersAt >= ASK_FOR_OFFERS_MS) {
-      // more to launch than before and nothing to launch it on: an allocation now rather than at
-      // the next interval (it offers what no filter holds back)
-      this.askedForOffersAt = now;
-      this.master.triggerAllocation();
-    }
     const offers: PlacementOffer[] = [...this.heldOffers.values()].map((o) => ({
       offerId: o.id,
       agentId: o.agentId,
@@ -643,7 +626,7 @@ export class ServicesFramework implements SchedulerConnection {
     }
     for (const [offerId, list] of launches) {
       this.heldOffers.delete(offerId);
-      this.master.accept(SERVICES_FRAMEWORK_ID, [offerId], list, WAITING_REFUSE_SECONDS).catch((err: unknown) => {
+      this.master.accept(SERVICES_FRAMEWORK_ID, [offerId], list, 1).catch((err: unknown) => {
         this.log('warn', `launch on offer ${offerId} failed: ${err instanceof ApiError ? `${err.message} ${JSON.stringify(err.details)}` : String(err)}`);
         this.scheduleTick();
       });
@@ -653,7 +636,7 @@ export class ServicesFramework implements SchedulerConnection {
     if (unused.length) {
       try {
         // while something waits, look again soon; otherwise let others have the agents for a while
-        this.master.decline(SERVICES_FRAMEWORK_ID, unused, pending > 0 ? WAITING_REFUSE_SECONDS : IDLE_REFUSE_SECONDS);
+        this.master.decline(SERVICES_FRAMEWORK_ID, unused, pending > 0 ? 1 : 5);
       } catch (err) {
         this.log('warn', `decline failed: ${String(err)}`);
       }
