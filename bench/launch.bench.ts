@@ -112,6 +112,9 @@ async function yaguraLaunch(n: number): Promise<number> {
 }
 
 export async function runLaunchBench(): Promise<BenchResult[]> {
+  // The raw loop first, in a fresh process. Run after Yagura's phase, it was 1.5–2× slower for
+  // about a minute (the process has grown by then, and each fork copies its page tables), which
+  // would flatter Yagura.
   const baseline = await rawSpawn(TASKS);
   const mine = await yaguraLaunch(TASKS);
   const round = (x: number) => Math.round(x * 10) / 10;
