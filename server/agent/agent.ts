@@ -164,6 +164,13 @@ function isObj(v: unknown): v is Record<string, unknown> {
 }
 const optNum = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v));
 
+/** An agent's cgroup directory name (see Agent.cgroupName). */
+export function agentCgroupName(hostname: string, workDir: string): string {
+  const n = hostname.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const base = n === '.' || n === '..' || n === '' ? 'agent' : n;
+  return `${base}-${createHash('sha256').update(path.resolve(workDir)).digest('hex').slice(0, 8)}`;
+}
+
 /** Shape check of what the master sent; the launch spec itself is checked by validateLaunch. */
 export function parseMasterMessage(raw: string): MasterToAgent | null {
   let m: unknown;
@@ -393,9 +400,7 @@ export class Agent extends EventEmitter {
    * agent restarted on the same work directory finds its own again.
    */
   get cgroupName(): string {
-    const n = this.hostname.replace(/[^A-Za-z0-9_.-]/g, '_');
-    const base = n === '.' || n === '..' || n === '' ? 'agent' : n;
-    return `${base}-${createHash('sha256').update(path.resolve(this.opts.workDir)).digest('hex').slice(0, 8)}`;
+    return agentCgroupName(this.hostname, this.opts.workDir);
   }
 
   // -------------------------------------------------------------------------

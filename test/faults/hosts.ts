@@ -15,7 +15,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { killCheckpointedTasks, waitHealthy, YaguraProcess } from '../support/processes.js';
+import { killCheckpointedTasks, removeAgentCgroups, waitHealthy, YaguraProcess } from '../support/processes.js';
 import { waitFor } from '../support/cluster.js';
 
 export { waitFor, YaguraProcess };
@@ -244,6 +244,7 @@ export class FaultCluster {
     for (const a of this.agents.values()) await a.proc?.stop('SIGKILL');
     await this.master?.stop('SIGKILL');
     for (const a of this.agents.values()) killCheckpointedTasks(a.workDir);
+    for (const a of this.agents.values()) await removeAgentCgroups(a.spec.name, a.workDir);
     this.net.destroy();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -4,10 +4,12 @@
 // the end, so a test leaves nothing running.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { agentCgroupName } from '../../server/agent/agent.js';
+import { detectCgroupLayout } from '../../server/agent/isolators.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -110,6 +112,42 @@ export function killCheckpointedTasks(workDir: string): void {
       if (cp.pid) process.kill(-cp.pid, 'SIGKILL');
     } catch {
       // no checkpoint or already gone
+    }
+  }
+}
+
+/**
+ * Removes the cgroups an agent left behind: those of its tasks and its own directory, in every
+ * hierarchy. An agent killed with SIGKILL cannot remove them, and each test run would leave
+ * some on the machine. Call it once the agent and its tasks are gone; a cgroup that still holds
+ * a process (it may take a moment to exit) is tried again for up to 2 s, then left.
+ */
+export async function removeAgentCgroups(hostname: string, workDir: string): Promise<void> {
+  const layout = detectCgroupLayout();
+  if (!layout) return;
+  const name = agentCgroupName(hostname, workDir);
+  const dirs = [...new Set(Object.values(layout.mounts))].map((m) => join(m!, 'yagura', name)).filter((d) => existsSync(d));
+  const deadline = Date.now() + 2000;
+  for (const dir of dirs) {
+    for (;;) {
+      let busy = false;
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (!e.isDirectory()) continue;
+        try {
+          rmdirSync(join(dir, e.name));
+        } catch {
+          busy = true;
+        }
+      }
+      if (!busy) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          busy = true;
+        }
+      }
+      if (!busy || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 }
