@@ -4,12 +4,12 @@
 // the end, so a test leaves nothing running.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentCgroupName } from '../../server/agent/agent.js';
-import { detectCgroupLayout } from '../../server/agent/isolators.js';
+import { Isolation } from '../../server/agent/isolators.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -117,39 +117,14 @@ export function killCheckpointedTasks(workDir: string): void {
 }
 
 /**
- * Removes the cgroups an agent left behind: those of its tasks and its own directory, in every
- * hierarchy. An agent killed with SIGKILL cannot remove them, and each test run would leave
- * some on the machine. Call it once the agent and its tasks are gone; a cgroup that still holds
- * a process (it may take a moment to exit) is tried again for up to 2 s, then left.
+ * Removes the cgroups an agent left behind: those of its tasks (killing what is still in them)
+ * and its own directory, as the agent's own crash recovery and shutdown do. An agent killed
+ * with SIGKILL cannot, and each test run would leave some on the machine.
  */
 export async function removeAgentCgroups(hostname: string, workDir: string): Promise<void> {
-  const layout = detectCgroupLayout();
-  if (!layout) return;
-  const name = agentCgroupName(hostname, workDir);
-  const dirs = [...new Set(Object.values(layout.mounts))].map((m) => join(m!, 'yagura', name)).filter((d) => existsSync(d));
-  const deadline = Date.now() + 2000;
-  for (const dir of dirs) {
-    for (;;) {
-      let busy = false;
-      for (const e of readdirSync(dir, { withFileTypes: true })) {
-        if (!e.isDirectory()) continue;
-        try {
-          rmdirSync(join(dir, e.name));
-        } catch {
-          busy = true;
-        }
-      }
-      if (!busy) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          busy = true;
-        }
-      }
-      if (!busy || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  const isolation = await Isolation.create({ cgroups: true, agentName: agentCgroupName(hostname, workDir), pidsMax: 1, logger: () => {} });
+  await isolation.cleanupOrphans(new Set());
+  await isolation.removeAgentDirs();
 }
 
 export function checkpointedPid(workDir: string, taskId: string): number | undefined {

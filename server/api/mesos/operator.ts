@@ -345,9 +345,8 @@ export class Mirror {
     const skipped = Math.min(this.skip, batch.length);
     this.skip -= skipped;
     const out: Json[] = [];
-    const render = this.subscribers.size > 0;
     for (let i = skipped; i < batch.length; i++) {
-      const rendered = this.step(state, batch[i]!, render);
+      const rendered = this.step(state, batch[i]!);
       if (rendered) out.push(rendered);
     }
     if (out.length === 0) return;
@@ -355,7 +354,7 @@ export class Mirror {
   }
 
   /** Applies one event and returns the Mesos event it amounts to, if any. */
-  private step(state: NonNullable<Mirror['state']>, ev: ClusterEvent, render: boolean): Json | undefined {
+  private step(state: NonNullable<Mirror['state']>, ev: ClusterEvent): Json | undefined {
     switch (ev.kind) {
       case 'agent': {
         const before = state.agents.get(ev.id);
@@ -366,7 +365,6 @@ export class Mirror {
         const after = ev.op === 'put' ? ev.data : before ? { ...before, ...ev.data } : undefined;
         if (!after) return undefined;
         state.agents.set(ev.id, after);
-        if (!render) return undefined;
         const listed = isRegisteredAgent(after);
         // a re-registration is a put; Mesos announces those as AGENT_ADDED too
         if (listed && (ev.op === 'put' || !before || !isRegisteredAgent(before))) {
@@ -386,12 +384,11 @@ export class Mirror {
         }
         if (ev.op === 'put') {
           state.tasks.set(ev.id, ev.data);
-          return render ? { type: 'TASK_ADDED', task_added: { task: mesosTask(ev.data) } } : undefined;
+          return { type: 'TASK_ADDED', task_added: { task: mesosTask(ev.data) } };
         }
         if (!before) return undefined;
         const after = { ...before, ...ev.data };
         state.tasks.set(ev.id, after);
-        if (!render) return undefined;
         if (!('state' in ev.data) && !('statusUuid' in ev.data) && !('healthy' in ev.data)) return undefined;
         return {
           type: 'TASK_UPDATED',
@@ -407,7 +404,6 @@ export class Mirror {
         const after = ev.op === 'put' ? ev.data : before ? { ...before, ...ev.data } : undefined;
         if (!after) return undefined;
         state.frameworks.set(ev.id, after);
-        if (!render) return undefined;
         if (!after.active) return before?.active === false ? undefined : this.removed(after);
         const framework = mesosFramework(after, this.deps.extras.get(after.id));
         return before ? { type: 'FRAMEWORK_UPDATED', framework_updated: { framework } } : { type: 'FRAMEWORK_ADDED', framework_added: { framework } };
