@@ -181,9 +181,10 @@ export interface Seeded {
 
 /** A master with one simulated agent and one of each kind of thing the APIs manage. */
 export async function startSeeded(opts: Partial<BuildOptions> = {}): Promise<Seeded> {
-  // 8 missed heartbeats (1.6 s): a loaded machine stalling the test's own event loop must not
-  // turn the seeded agent UNREACHABLE and look like a state change made by refused input
-  const m = await startMaster({ master: { heartbeatIntervalMs: 200, maxMissedHeartbeats: 8, allocationIntervalMs: 50 }, servicesTickMs: 100, ...opts });
+  // 25 missed heartbeats (5 s): a loaded machine stalling the test's own event loop (CI runs
+  // four fault files at once; 1.6 s was not always enough) must not turn the seeded agent
+  // UNREACHABLE and look like a state change made by refused input
+  const m = await startMaster({ master: { heartbeatIntervalMs: 200, maxMissedHeartbeats: 25, allocationIntervalMs: 50 }, servicesTickMs: 100, ...opts });
   let agent: FaultAgent | undefined;
   try {
     agent = await FaultAgent.connect(m.url, m.agentSecret);

@@ -38,7 +38,7 @@ export async function startMaster(master: BuildOptions['master'] = {}): Promise<
   const app = await build({
     dataDir,
     port: 0,
-    master: { heartbeatIntervalMs: 200, allocationIntervalMs: 100, ...master },
+    master: { heartbeatIntervalMs: 200, maxMissedHeartbeats: 10, allocationIntervalMs: 100, ...master },
   });
   const url = await app.listen();
   return {

@@ -55,7 +55,7 @@ export async function startCluster(agentSpecs: AgentSpec[]): Promise<MarathonClu
   const dir = mkdtempSync(join(tmpdir(), 'yagura-marathon-'));
   // tasks run as nobody: their sandboxes must be reachable (python's http.server lists its cwd)
   chmodSync(dir, 0o755);
-  const m = await startMaster({ dataDir: join(dir, 'master'), master: { allocationIntervalMs: 50, heartbeatIntervalMs: 200 }, servicesTickMs: 100 });
+  const m = await startMaster({ dataDir: join(dir, 'master'), master: { allocationIntervalMs: 50, heartbeatIntervalMs: 200, maxMissedHeartbeats: 10 }, servicesTickMs: 100 });
   const agents: Agent[] = [];
   try {
     for (const [i, spec] of agentSpecs.entries()) {

@@ -28,7 +28,8 @@ export async function servicesCluster(opts: Partial<BuildOptions> = {}, dir = mk
   chmodSync(dir, 0o711);
   const m = await startMaster({
     dataDir: join(dir, 'master'),
-    master: { allocationIntervalMs: 50, heartbeatIntervalMs: 200, maxMissedHeartbeats: 3, ...opts.master },
+    // 200 ms × 10: a lost agent shows within 2 s, and a stall of the test process is not one
+    master: { allocationIntervalMs: 50, heartbeatIntervalMs: 200, maxMissedHeartbeats: 10, ...opts.master },
     servicesTickMs: 100,
     ...opts,
   });
