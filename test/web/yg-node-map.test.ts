@@ -26,12 +26,11 @@ const AGENTS: AgentView[] = [
   mockAgent({ id: 'a6', hostname: 'far', attributes: { region: 'moon-base-1' } }),
 ];
 
+// The map itself is the fixture: open-wc awaits a Lit element's updateComplete, but a plain
+// wrapper <div> an animation frame, and a page the browser keeps in the background (tests run
+// two at once) gets none: every test here then timed out.
 async function map(agents = AGENTS, tileUrl = ''): Promise<YgNodeMap> {
-  const el = await fixture<YgNodeMap>(html`<div style="width: 900px"><yg-node-map .agents=${agents} tileUrl=${tileUrl}></yg-node-map></div>`).then(
-    (wrap) => wrap.querySelector('yg-node-map')!,
-  );
-  await el.updateComplete;
-  return el;
+  return fixture<YgNodeMap>(html`<yg-node-map style="width: 900px" .agents=${agents} tileUrl=${tileUrl}></yg-node-map>`);
 }
 
 const markers = (el: YgNodeMap) => $$(el, '.leaflet-marker-icon.yg-zone');
