@@ -1,7 +1,7 @@
 // The tasks of a compact snapshot: what a dashboard that says `compact: true` in its hello gets
 // instead of one TaskSummary object per task. With 100,000 tasks the objects are ~35 MB, most
 // of it the same field names and the same framework, agent and service ids over and over; the
-// table is a third of that, and the master writes it without keeping anything per task.
+// table is a third of that. The master keeps it written in chunks (server/master/compact-cache.ts).
 //
 // `strings` holds each distinct name, framework id, agent id, state, service and reason once;
 // a row points into it by index. A row is
@@ -28,8 +28,11 @@ export type CompactTaskSource = Pick<
   'id' | 'name' | 'frameworkId' | 'agentId' | 'state' | 'resources' | 'labels' | 'createdAt' | 'updatedAt' | 'startedAt' | 'endedAt' | 'healthy' | 'exitCode' | 'reason' | 'message'
 >;
 
-/** Makes the rows of one table: its strings, each once, and the index of each. */
-class TableBuilder {
+/**
+ * Makes the rows of one table: its strings, each once, and the index of each. A builder may be
+ * kept across tables (the master's CompactTaskCache does): an index, once given, never changes.
+ */
+export class TableBuilder {
   readonly strings: string[] = [];
   private readonly index = new Map<string, number>();
   // Tasks come in the order they were made, so neighbours mostly share their name, framework,

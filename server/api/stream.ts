@@ -19,7 +19,6 @@ import {
   type TaskSummary,
   type TaskView,
 } from '../../protocol/types.js';
-import { compactTasksJson } from '../../protocol/compact-tasks.js';
 import type { Master } from '../master/master.js';
 import type { Auth, Principal } from './auth.js';
 
@@ -118,15 +117,15 @@ function compactJson(events: readonly Encoded[]): string {
 
 /**
  * The snapshot message a dashboard gets, serialized: `{"type":"snapshot",…}`. A `compact`
- * client (the dashboard) gets the tasks as one table (protocol/compact-tasks.ts), made anew
- * each time and kept nowhere: a third of the bytes of summaries, and no memory per task
- * between snapshots. Any other client gets every task as a summary, joined from the per-view
+ * client (the dashboard) gets the tasks as one table (protocol/compact-tasks.ts), a third of
+ * the bytes of summaries, joined from chunks the master keeps written (master/compact-cache.ts):
+ * only the chunks whose tasks changed are written again. Any other client gets every task as a summary, joined from the per-view
  * cache (a task that did not change since the last snapshot costs a lookup, not a serialization).
  */
 export function snapshotMessage(master: Master, compact = false): string {
   const s = master.snapshot(!compact);
   let tasks: string;
-  if (compact) tasks = `"compactTasks":${compactTasksJson(master.taskSources())}`;
+  if (compact) tasks = `"compactTasks":${master.compactTasksJson()}`;
   else {
     const parts = new Array<string>(s.tasks.length);
     for (let i = 0; i < s.tasks.length; i++) parts[i] = taskSummaryJson(s.tasks[i]!);

@@ -32,6 +32,7 @@ import { ApiError, conflict, notFound } from '../api/errors.js';
 import type { AgentRecord, FrameworkRecord, Store, TaskRecord } from '../store/store.js';
 import { EventLog, type EventInput } from './event-log.js';
 import type { AgentConnection, FrameworkInput, Logger, Offer, SchedulerConnection, TaskLaunch, TaskStatus } from './types.js';
+import { CompactTaskCache } from './compact-cache.js';
 
 export interface MasterOptions {
   store: Store;
@@ -131,6 +132,8 @@ export class Master {
   private readonly tasksByFramework = new Map<string, Set<string>>();
   /** Bumped on every task change, so readers can cache what they derive from tasks. */
   private taskChanges = 0;
+  /** The dashboard snapshot's task table, kept in chunks (compact-cache.ts). */
+  private readonly compactTasks = new CompactTaskCache();
   /** Per framework that watches its tasks (watchTasks): ids changed since it last looked. */
   private readonly taskWatches = new Map<string, Set<string>>();
   /** Non-terminal task ids per agent, so agent-wide operations do not scan every task. */
@@ -227,6 +230,7 @@ export class Master {
     }
     for (const t of tasks) {
       this.tasks.set(t.id, t);
+      this.compactTasks.put(t);
       let own = this.tasksByFramework.get(t.frameworkId);
       if (!own) this.tasksByFramework.set(t.frameworkId, (own = new Set()));
       own.add(t.id);
@@ -256,6 +260,7 @@ export class Master {
     this.timers.push(setInterval(() => this.checkHeartbeats(), Math.max(50, Math.floor(this.heartbeatIntervalMs / 2))));
     this.timers.push(setInterval(() => this.allocate(), this.allocationIntervalMs));
     this.timers.push(setInterval(() => this.sweep(), 1000));
+    this.timers.push(setInterval(() => this.compactTasks.prewrite(), 1000));
     this.timers.push(setInterval(() => this.resendPendingAcks(), this.frameworkAckRetryMs));
     for (const t of this.timers) t.unref();
   }
@@ -312,6 +317,11 @@ export class Master {
    */
   taskSources(): Iterable<CompactTaskSource> {
     return this.tasks.values();
+  }
+
+  /** Every task as the dashboard snapshot's compact table (JSON), from the chunks kept for it. */
+  compactTasksJson(): string {
+    return this.compactTasks.json();
   }
 
   /** One framework's tasks, in all states. */
@@ -596,6 +606,7 @@ export class Master {
   /** `statusOnly`: of the record, only TASK_STATUS_FIELDS (store.ts) changed, so only those are written. */
   private putTask(t: TaskRecord, changed?: Partial<TaskView>, statusOnly = false): void {
     this.tasks.set(t.id, t);
+    this.compactTasks.put(t);
     this.taskChanges++;
     let own = this.tasksByFramework.get(t.frameworkId);
     if (!own) this.tasksByFramework.set(t.frameworkId, (own = new Set()));
@@ -624,6 +635,7 @@ export class Master {
         break;
       }
       this.tasks.delete(oldest);
+      this.compactTasks.delete(oldest);
       this.tasksByFramework.get(old.frameworkId)?.delete(oldest);
       this.unindexTask(old);
       this.dirtyTasks.delete(oldest);
@@ -676,8 +688,9 @@ export class Master {
     if (existing) {
       this.rescindOffersOn(id);
       const state = existing.state === 'UNREACHABLE' ? (existing.drain ? 'DRAINING' : 'ACTIVE') : existing.state;
+      const { unreachableAt: _unreachableAt, ...kept } = existing; // not `delete`: see acknowledge()
       agent = {
-        ...existing,
+        ...kept,
         hostname: msg.hostname,
         resources: msg.resources,
         attributes: msg.attributes,
@@ -686,7 +699,6 @@ export class Master {
         state,
         lastSeenAt: now,
       };
-      delete agent.unreachableAt;
       this.allocator.removeAgent(id);
     } else {
       agent = {
@@ -1297,8 +1309,10 @@ export class Master {
       throw notFound(`task ${taskId} not found for framework ${frameworkId}`, [{ path: '/acknowledge/task_id', errors: ['unknown task'] }]);
     }
     if (t.pendingAck !== uuid) return; // an old or repeated ack changes nothing
-    const rec = { ...t };
-    delete rec.pendingAck;
+    // a copy without the field, not `delete`: deleting a property that is not the last one makes
+    // V8 turn the object into a slow dictionary, bigger and slower to read, and every task
+    // passes through here (100,000 tasks had 100,000 hidden classes)
+    const { pendingAck: _ack, ...rec } = t;
     this.putTask(rec, {}, true);
   }
 
