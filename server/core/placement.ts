@@ -69,6 +69,17 @@ export interface Placement {
   ports: number[];
 }
 
+export interface PlaceOptions {
+  /**
+   * Per GROUP_BY field, values of the cluster that have room for an instance on agents no offer
+   * at hand is from. They are spread over like the values of the offers, and never forgotten as
+   * dead: the app waits for their offers instead of piling onto the values it has offers from.
+   * Without them a GROUP_BY knows only the values of the offers at hand and of its instances,
+   * as in Marathon, and offers from one zone alone put every instance there.
+   */
+  roomy?: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
 export interface PlacementResult {
   placements: Placement[];
   /**
@@ -193,13 +204,18 @@ export class OfferPool {
   }
 
   /** placeInstances, against what earlier calls on this pool left. */
-  place(req: InstanceRequest, existing: readonly PlacedOn[], count: number): PlacementResult {
+  place(req: InstanceRequest, existing: readonly PlacedOn[], count: number, opts: PlaceOptions = {}): PlacementResult {
     const need = checkRequest(req, count);
     const result: PlacementResult = { placements: [], declined: [], reasonCounts: {} };
     const n = this.offers.length;
     if (count === 0 || n === 0) return result;
 
-    const tracker = new ConstraintTracker(req.constraints, existing, (field) => this.indexOf(field).byValue.keys());
+    const roomy = opts.roomy;
+    const tracker = new ConstraintTracker(req.constraints, existing, (field) => {
+      const offered = this.indexOf(field).byValue.keys();
+      const more = roomy?.get(field);
+      return more && more.size > 0 ? [...offered, ...more] : offered;
+    });
     const perHost = new Map<string, number>();
     for (const p of existing) perHost.set(p.hostname, (perHost.get(p.hostname) ?? 0) + 1);
     // here[i]: instances of this app on offer i's agent when i was last ranked; 0 for most.
@@ -239,9 +255,11 @@ export class OfferPool {
       let check = liveness.get(g);
       if (!check) liveness.set(g, (check = new EmptyValueCheck(tracker, g)));
       const index = this.indexOf(tracker.fieldOf(g));
+      const keep = roomy?.get(tracker.fieldOf(g));
       const found = check.forgetDead(
         (j) => this.usable(j, need, tracker),
         (v) => index.offers[index.byValue.get(v) ?? -1] ?? [],
+        keep,
       );
       if (found) release([g]);
       return found;
@@ -657,7 +675,8 @@ class EmptyValueCheck {
   ) {}
 
   /** Returns whether the GROUP_BY's least-used count went up. */
-  forgetDead(usable: (offer: number) => boolean, offersWith: (value: string) => readonly number[]): boolean {
+  /** `keep`: values with room on agents that made no offer here: alive whatever their offers. */
+  forgetDead(usable: (offer: number) => boolean, offersWith: (value: string) => readonly number[], keep?: ReadonlySet<string>): boolean {
     const t = this.tracker;
     const field = t.fieldOf(this.group);
     let raised = false;
@@ -673,7 +692,7 @@ class EmptyValueCheck {
       let k = this.ruledOut.get(value) ?? 0;
       while (k < list.length && !usable(list[k])) k++;
       this.ruledOut.set(value, k);
-      if (k < list.length) break;
+      if (k < list.length || keep?.has(value)) break;
       this.head++;
       if (t.forgetEmptyValue(this.group, value)) raised = true;
     }

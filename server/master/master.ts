@@ -380,6 +380,11 @@ export class Master {
     return r;
   }
 
+  /** Every agent's record, not copied: read them, never keep or change them. */
+  agentRecords(): Iterable<Readonly<AgentView>> {
+    return this.agents.values();
+  }
+
   isAgentConnected(id: string): boolean {
     return this.agentLinks.has(id);
   }

@@ -326,6 +326,24 @@ describe('placement: constraints and capabilities', () => {
     assert.deepEqual(hosts(placeInstances(offers, request({ constraints: [c('zone', 'GROUP_BY')] }), existing, 2).placements), ['c1', 'a1']);
   });
 
+  it('GROUP_BY spreads over the values the caller says have room elsewhere, and waits for their offers', () => {
+    // offers from zone a alone, as when the other zones' agents were declined a moment ago
+    const offers = [offer('a1', res(64, 65536), { zone: 'a' }), offer('a2', res(64, 65536), { zone: 'a' })];
+    const req = request({ constraints: [c('zone', 'GROUP_BY')] });
+    // knowing only the offers' values (Marathon's rule), every instance goes to zone a
+    assert.deepEqual(hosts(new OfferPool(offers).place(req, [], 6).placements), ['a1', 'a2', 'a1', 'a2', 'a1', 'a2']);
+    // zones b and c have room on agents that made no offer here: a takes one, then the app waits
+    const roomy = new Map([['zone', new Set(['b', 'c'])]]);
+    const r = new OfferPool(offers).place(req, [], 6, { roomy });
+    assert.deepEqual(hosts(r.placements), ['a1']);
+    assert.deepEqual(r.reasonCounts, { UnfulfilledConstraint: 2 });
+    // once b and c have one each, a may take its next
+    const existing = [{ hostname: 'b1', attributes: { zone: 'b' } }, { hostname: 'c1', attributes: { zone: 'c' } }, ...placedOn(offers, r.placements)];
+    assert.deepEqual(hosts(new OfferPool(offers).place(req, existing, 5, { roomy }).placements), ['a2']);
+    // a value with room for this field only: another field's GROUP_BY is not held back by it
+    assert.equal(new OfferPool(offers).place(request({ constraints: [c('hostname', 'GROUP_BY')] }), [], 6, { roomy }).placements.length, 6);
+  });
+
   it('a missing attribute fails every operator but UNLIKE', () => {
     const offers = [offer('bare', res(8, 8192)), offer('tagged', res(1, 1024), { rack: 'r1' })];
     for (const [constraint, expected] of [

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isTerminal, type DeploymentActionName, type DeploymentView, type ServiceView, type TaskView } from '../../../protocol/types.js';
 import { ApiError, conflict, notFound } from '../../api/errors.js';
+import { fieldValue } from '../../core/constraints.js';
 import { OfferPool, type PlacementOffer } from '../../core/placement.js';
 import { isLimbo } from '../../core/task-state.js';
 import type { Master } from '../../master/master.js';
@@ -28,6 +29,11 @@ const MAX_COUNTED_FAILURES = 10_000;
 const BACKOFF_STATES = new Set<TaskView['state']>(['TASK_FAILED', 'TASK_FINISHED', 'TASK_ERROR']);
 /** Ticks shorter than this run on the next turn; longer ones space the next one out. */
 const TICK_DELAY_ABOVE_MS = 20;
+/**
+ * How long a GROUP_BY app waits for offers from every value with room before it is placed, as
+ * in Marathon, over the values of the offers at hand alone (OfferPool's `roomy`).
+ */
+const GROUP_WAIT_MS = 5000;
 
 /** What a decline reason means to an operator. */
 const REASON_TEXT: Record<string, string> = {
@@ -581,6 +587,7 @@ export class ServicesFramework implements SchedulerConnection {
     const launches = new Map<string, TaskLaunch[]>();
     // one pool per cycle: what one app takes is gone for the next
     const pool = new OfferPool(offers);
+    const room = new ClusterRoom(this.master, offers);
     for (const [appId, count] of [...wants].sort(([a], [b]) => a.localeCompare(b))) {
       const app = this.apps.get(appId)!;
       const entry = this.queue.get(appId) ?? { appId, count, since: now, offersProcessed: 0, reasons: {} };
@@ -612,6 +619,7 @@ export class ServicesFramework implements SchedulerConnection {
         },
         existing,
         count,
+        now - entry.since < GROUP_WAIT_MS ? { roomy: room.roomyValues(def) } : {},
       );
       entry.offersProcessed += offers.length;
       for (const [reason, n] of Object.entries(result.reasonCounts)) entry.reasons[reason] = (entry.reasons[reason] ?? 0) + (n ?? 0);
@@ -946,4 +954,58 @@ function treeOf(apps: AppDefinition[], groupDependencies: Record<string, string[
   const byId = new Map(apps.map((a) => [a.id, a]));
   for (const a of byId.values()) groupFor(a.id.slice(0, a.id.lastIndexOf('/')) || '/').apps.push(a);
   return root;
+}
+
+/**
+ * Per GROUP_BY field, the values whose agents have room for an instance though none of them made
+ * an offer at hand (their offers were declined a moment ago, or come in the next cycle): placement
+ * spreads over those values too instead of piling onto the values it has offers from. Made once
+ * per launch cycle, each field only when an app asks for it; room is what an agent holds less
+ * what is allocated on it.
+ */
+class ClusterRoom {
+  private offered: ReadonlySet<string> | undefined;
+  private readonly byField = new Map<string, Map<string, Array<{ cpus: number; mem: number; disk: number }>>>();
+  private readonly memo = new Map<string, ReadonlySet<string>>();
+
+  constructor(
+    private readonly master: Master,
+    private readonly offers: readonly PlacementOffer[],
+  ) {}
+
+  roomyValues(def: AppDefinition): Map<string, ReadonlySet<string>> | undefined {
+    let out: Map<string, ReadonlySet<string>> | undefined;
+    for (const c of def.constraints) {
+      if (c.operator !== 'GROUP_BY') continue;
+      const key = `${c.field}\0${def.cpus}\0${def.mem}\0${def.disk}`;
+      let values = this.memo.get(key);
+      if (!values) {
+        const found = new Set<string>();
+        for (const [value, agents] of this.field(c.field)) {
+          if (agents.some((a) => a.cpus >= def.cpus && a.mem >= def.mem && a.disk >= def.disk)) found.add(value);
+        }
+        this.memo.set(key, (values = found));
+      }
+      if (values.size > 0) (out ??= new Map()).set(c.field, values);
+    }
+    return out;
+  }
+
+  private field(field: string): Map<string, Array<{ cpus: number; mem: number; disk: number }>> {
+    let byValue = this.byField.get(field);
+    if (byValue) return byValue;
+    byValue = new Map();
+    this.byField.set(field, byValue);
+    const offered = (this.offered ??= new Set(this.offers.map((o) => o.agentId)));
+    for (const a of this.master.agentRecords()) {
+      if (a.state !== 'ACTIVE' || offered.has(a.id) || !this.master.isAgentConnected(a.id)) continue;
+      const value = fieldValue(a, field);
+      if (value === undefined) continue;
+      const free = { cpus: a.resources.cpus - a.allocated.cpus, mem: a.resources.mem - a.allocated.mem, disk: a.resources.disk - a.allocated.disk };
+      const list = byValue.get(value);
+      if (list) list.push(free);
+      else byValue.set(value, [free]);
+    }
+    return byValue;
+  }
 }
