@@ -1,0 +1,66 @@
+// GROUP_BY when the offers at hand come from some zones only: the services framework knows
+// which other zones have room (agents that made it no offer now), places no further ahead there
+// than evenness allows, and spreads once their offers come. Marathon knew only the values of
+// the offers at hand, so offers from one zone put every instance in that zone.
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { isTerminal } from '../../protocol/types.js';
+import { fakeAgentConnection, registerMessage, startMaster, waitFor, type TestMaster } from '../support/cluster.js';
+import { subscribeScheduler, type RecordingScheduler } from '../support/scheduler.js';
+import { app } from '../support/services.js';
+
+const ROOM = { cpus: 8, mem: 8192, disk: 1000, ports: [[31000, 31100]] as Array<[number, number]> };
+
+/** A master with zone a's agent free for the services framework, and zones b and c offered to another framework that sits on them. */
+async function cluster(): Promise<{ m: TestMaster; hog: RecordingScheduler; perZone: (id: string) => Record<string, number> }> {
+  const m = await startMaster({ master: { allocationIntervalMs: 50 }, servicesTickMs: 50 });
+  const agents = new Map<string, string>(); // agent id → zone
+  const hog = await subscribeScheduler(m.master, 'hog');
+  for (const zone of ['b', 'c']) agents.set(m.master.registerAgent(fakeAgentConnection(), registerMessage(`node-${zone}`, { resources: ROOM, attributes: { zone } }))!, zone);
+  await waitFor(() => hog.offerList.length === 2, 5000, 'the offers of zones b and c to the other framework');
+  m.master.suppress(hog.frameworkId);
+  agents.set(m.master.registerAgent(fakeAgentConnection(), registerMessage('node-a', { resources: ROOM, attributes: { zone: 'a' } }))!, 'a');
+  await m.master.commit();
+  const perZone = (id: string) => {
+    const count: Record<string, number> = { a: 0, b: 0, c: 0 };
+    for (const t of m.services.tasksOf(id)) if (!isTerminal(t.state)) count[agents.get(t.agentId)!]!++;
+    return count;
+  };
+  return { m, hog, perZone };
+}
+
+const spread = app({ id: '/spread', cmd: 'sleep 600', instances: 6, cpus: 0.1, mem: 32, constraints: [['zone', 'GROUP_BY']] });
+
+describe('services: GROUP_BY with offers from some zones only', { timeout: 60_000 }, () => {
+  let m: TestMaster | undefined;
+  afterEach(async () => {
+    await m?.dispose();
+    m = undefined;
+  });
+
+  it('waits for the zones that have room instead of piling onto the one it has offers from, and spreads when their offers come', async () => {
+    const c = await cluster();
+    m = c.m;
+    await m.services.deploy([{ id: '/spread', to: spread }]);
+    await waitFor(() => c.perZone('/spread').a > 0, 5000, 'an instance in zone a');
+    // several launch cycles with zone a's offer alone
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(c.perZone('/spread'), { a: 1, b: 0, c: 0 });
+    assert.equal(m.services.queueEntries().find((e) => e.appId === '/spread')?.count, 5, 'the rest waits');
+    // the other framework lets go of zones b and c: their offers reach the services framework
+    m.master.decline(c.hog.frameworkId, c.hog.offerList.map((o) => o.id), 60);
+    await waitFor(() => m!.services.tasksOf('/spread').length === 6, 5000, 'all six placed');
+    assert.deepEqual(c.perZone('/spread'), { a: 2, b: 2, c: 2 });
+  });
+
+  it('waits no longer than 5 s: then, as Marathon, it spreads over the values of the offers it has', async () => {
+    const c = await cluster();
+    m = c.m;
+    const t0 = Date.now();
+    await m.services.deploy([{ id: '/spread', to: spread }]);
+    await waitFor(() => c.perZone('/spread').a > 0, 5000, 'an instance in zone a');
+    await waitFor(() => m!.services.tasksOf('/spread').length === 6, 15_000, 'all six placed');
+    assert.ok(Date.now() - t0 >= 5000, `placed after ${Date.now() - t0} ms`);
+    assert.deepEqual(c.perZone('/spread'), { a: 6, b: 0, c: 0 });
+  });
+});
