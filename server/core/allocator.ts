@@ -451,13 +451,27 @@ export class Allocator {
     if (this.roleHeap.size === 0 || this.offerable.size === 0) return out;
     const now = this.now();
     // Deleting the current element while iterating a Set is safe and visits the rest.
-    for (const agent of this.offerable) {
-      const fw =
-        agent.filters.size === 0 ? this.roleHeap.items[0].candidates.items[0] : this.bestUnfiltered(agent, now);
-      if (fw === undefined) continue;
-      out.push({ frameworkId: fw.id, agentId: agent.id, resources: this.grantFree(agent, fw) });
+    for (const agent of this.offerable) this.grant(agent, now, out);
+    return out;
+  }
+
+  /** The same over these agents only: the others wait for the next cycle. */
+  allocateAgents(agentIds: Iterable<string>): Allocation[] {
+    const out: Allocation[] = [];
+    if (this.dirty) this.reshare();
+    if (this.roleHeap.size === 0) return out;
+    const now = this.now();
+    for (const id of agentIds) {
+      const agent = this.agents.get(id);
+      if (agent && this.offerable.has(agent)) this.grant(agent, now, out);
     }
     return out;
+  }
+
+  private grant(agent: AgentState, now: number, out: Allocation[]): void {
+    const fw = agent.filters.size === 0 ? this.roleHeap.items[0].candidates.items[0] : this.bestUnfiltered(agent, now);
+    if (fw === undefined) return;
+    out.push({ frameworkId: fw.id, agentId: agent.id, resources: this.grantFree(agent, fw) });
   }
 
   // -------------------------------------------------------------------------

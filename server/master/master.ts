@@ -171,6 +171,9 @@ export class Master {
   private afterCommit: AfterCommit[] = [];
   private commitWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   private flushScheduled = false;
+  /** Agents to offer on the next turn (offerNow). */
+  private offerSoon = new Set<string>();
+  private offerSoonScheduled = false;
   /** A commit is in flight (Store.writeAsync): the next one starts when it has ended. */
   private committing = false;
   /** Its documents, which the store does not have yet (getDoc reads them from here). */
@@ -1379,9 +1382,31 @@ export class Master {
     });
   }
 
-  allocate(): void {
+  /**
+   * Lift a framework's decline filters on these agents and offer them on the next turn (to
+   * whichever framework the allocator's order gives them), not at the next cycle. For the
+   * built-in services framework, whose GROUP_BY apps wait for agents it declined a moment ago.
+   */
+  offerNow(frameworkId: string, agentIds: Iterable<string>): void {
+    this.requireActiveFramework(frameworkId);
+    for (const id of agentIds) {
+      this.allocator.filter(frameworkId, id, 0);
+      this.offerSoon.add(id);
+    }
+    if (this.offerSoonScheduled || this.offerSoon.size === 0) return;
+    this.offerSoonScheduled = true;
+    setImmediate(() => {
+      this.offerSoonScheduled = false;
+      const ids = this.offerSoon;
+      this.offerSoon = new Set();
+      this.allocate(ids);
+    });
+  }
+
+  /** A cycle over every agent, or over `agentIds` alone. */
+  allocate(agentIds?: Iterable<string>): void {
     if (this.stopped) return;
-    const allocations = this.allocator.allocateCycle();
+    const allocations = agentIds ? this.allocator.allocateAgents(agentIds) : this.allocator.allocateCycle();
     if (allocations.length === 0) return;
     const now = this.now();
     const byFramework = new Map<string, Offer[]>();

@@ -26,6 +26,19 @@ const recoverAll = (alloc: Allocator, out: Allocation[]) => {
 };
 
 describe('allocator: offers', () => {
+  it('offers only the agents asked for, with the same choice of framework as a cycle', () => {
+    const { alloc } = setup();
+    alloc.addFramework('f1');
+    alloc.addFramework('f2');
+    for (const id of ['a1', 'a2', 'a3']) alloc.addAgent(id, res(4, 4096));
+    alloc.filter('f1', 'a2', 60);
+    const out = alloc.allocateAgents(['a2', 'a3', 'nope']);
+    // a2 goes to f2, which has no filter on it; a1 was not asked for
+    assert.deepEqual(pairs(out).sort(), ['a2→f2', 'a3→f1']);
+    assert.deepEqual(alloc.allocateAgents(['a2', 'a3']), [], 'what is offered is not offered again');
+    assert.deepEqual(alloc.allocateCycle().map((a) => a.agentId), ['a1'], 'the rest waits for the cycle');
+  });
+
   it('gives a single framework every agent, whole, once', () => {
     const { alloc } = setup();
     alloc.addFramework('fw', 'web');

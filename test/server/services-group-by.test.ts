@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { isTerminal } from '../../protocol/types.js';
+import { SERVICES_FRAMEWORK_ID } from '../../server/frameworks/services/services.js';
 import { fakeAgentConnection, registerMessage, startMaster, waitFor, type TestMaster } from '../support/cluster.js';
 import { subscribeScheduler, type RecordingScheduler } from '../support/scheduler.js';
 import { app } from '../support/services.js';
@@ -51,6 +52,23 @@ describe('services: GROUP_BY with offers from some zones only', { timeout: 60_00
     m.master.decline(c.hog.frameworkId, c.hog.offerList.map((o) => o.id), 60);
     await waitFor(() => m!.services.tasksOf('/spread').length === 6, 5000, 'all six placed');
     assert.deepEqual(c.perZone('/spread'), { a: 2, b: 2, c: 2 });
+  });
+
+  it('asks at once for the agents with room that it declined a moment ago, not at the next cycle', async () => {
+    // the master's clock stands still: decline filters never lapse, and no full cycle comes
+    // (every 60 s); only an agent offered on request can reach the services framework
+    m = await startMaster({ master: { allocationIntervalMs: 60_000, now: () => 1_000_000 }, servicesTickMs: 50 });
+    const zones = new Map<string, string>();
+    // an app that fits nowhere keeps the framework busy, so it declines (1 s) rather than suppresses
+    await m.services.deploy([{ id: '/huge', to: app({ id: '/huge', cmd: 'sleep 600', instances: 1, cpus: 64, mem: 32 }) }]);
+    for (const zone of ['a', 'b', 'c']) zones.set(m.master.registerAgent(fakeAgentConnection(), registerMessage(`node-${zone}`, { resources: ROOM, attributes: { zone } }))!, zone);
+    await waitFor(() => m!.master.listOffers().length === 0 && m!.services.queueEntries().some((e) => e.appId === '/huge' && e.offersProcessed >= 3), 5000, 'the three offers declined');
+    // no offer is at hand and none would come for a minute: the app asks for agents with room
+    await m.services.deploy([{ id: '/spread', to: spread }]);
+    await waitFor(() => m!.services.tasksOf('/spread').length === 6, 3000, 'all six placed, without waiting for a filter to lapse or a cycle');
+    const count: Record<string, number> = { a: 0, b: 0, c: 0 };
+    for (const t of m.services.tasksOf('/spread')) count[zones.get(t.agentId)!]!++;
+    assert.deepEqual(count, { a: 2, b: 2, c: 2 });
   });
 
   it('waits no longer than 5 s: then, as Marathon, it spreads over the values of the offers it has', async () => {

@@ -34,6 +34,8 @@ const TICK_DELAY_ABOVE_MS = 20;
  * in Marathon, over the values of the offers at hand alone (OfferPool's `roomy`).
  */
 const GROUP_WAIT_MS = 5000;
+/** How often at most the framework asks for the agents a GROUP_BY app waits for (`master.offerNow`). */
+const OFFER_NOW_EVERY_MS = 250;
 
 /** What a decline reason means to an operator. */
 const REASON_TEXT: Record<string, string> = {
@@ -135,6 +137,7 @@ export class ServicesFramework implements SchedulerConnection {
   private deploymentsByApp = new Map<string, Set<DeploymentRecord>>();
   /** How long the last tick took, and the next one when it waits (see scheduleTick). */
   private lastTickMs = 0;
+  private offerNowAt = -Infinity;
   private delayedTick: NodeJS.Timeout | undefined;
 
   constructor(opts: ServicesOptions) {
@@ -588,6 +591,8 @@ export class ServicesFramework implements SchedulerConnection {
     // one pool per cycle: what one app takes is gone for the next
     const pool = new OfferPool(offers);
     const room = new ClusterRoom(this.master, offers);
+    /** Agents with room in the values GROUP_BY apps wait for: asked for at once, not in a second. */
+    const wanted = new Set<string>();
     for (const [appId, count] of [...wants].sort(([a], [b]) => a.localeCompare(b))) {
       const app = this.apps.get(appId)!;
       const entry = this.queue.get(appId) ?? { appId, count, since: now, offersProcessed: 0, reasons: {} };
@@ -600,8 +605,13 @@ export class ServicesFramework implements SchedulerConnection {
         continue;
       }
       delete entry.delayUntil;
-      if (offers.length === 0) continue;
       const def = app.def;
+      const roomy = now - entry.since < GROUP_WAIT_MS ? room.roomyValues(def) : undefined;
+      if (offers.length === 0) {
+        // nothing at hand: a GROUP_BY app asks for agents of every value with room
+        if (roomy) room.agentsFor(def, roomy, count, wanted);
+        continue;
+      }
       const existing: Array<{ hostname: string; attributes: Readonly<Record<string, string>> }> = [];
       for (const t of this.appTaskList(appId)) {
         if (isTerminal(t.state) || this.killing.has(t.id)) continue;
@@ -619,8 +629,9 @@ export class ServicesFramework implements SchedulerConnection {
         },
         existing,
         count,
-        now - entry.since < GROUP_WAIT_MS ? { roomy: room.roomyValues(def) } : {},
+        roomy ? { roomy } : {},
       );
+      if (roomy && result.placements.length < count) room.agentsFor(def, roomy, count - result.placements.length, wanted);
       entry.offersProcessed += offers.length;
       for (const [reason, n] of Object.entries(result.reasonCounts)) entry.reasons[reason] = (entry.reasons[reason] ?? 0) + (n ?? 0);
       const tpl = result.placements.length > 0 ? this.launchTemplate(app) : undefined;
@@ -638,6 +649,10 @@ export class ServicesFramework implements SchedulerConnection {
         this.log('warn', `launch on offer ${offerId} failed: ${err instanceof ApiError ? `${err.message} ${JSON.stringify(err.details)}` : String(err)}`);
         this.scheduleTick();
       });
+    }
+    if (wanted.size > 0 && now - this.offerNowAt >= OFFER_NOW_EVERY_MS) {
+      this.offerNowAt = now;
+      this.master.offerNow(SERVICES_FRAMEWORK_ID, wanted);
     }
     const unused = [...this.heldOffers.keys()];
     this.heldOffers.clear();
@@ -963,9 +978,17 @@ function treeOf(apps: AppDefinition[], groupDependencies: Record<string, string[
  * per launch cycle, each field only when an app asks for it; room is what an agent holds less
  * what is allocated on it.
  */
+/** What an agent has left: its resources less what is allocated on it. */
+interface Room {
+  id: string;
+  cpus: number;
+  mem: number;
+  disk: number;
+}
+
 class ClusterRoom {
   private offered: ReadonlySet<string> | undefined;
-  private readonly byField = new Map<string, Map<string, Array<{ cpus: number; mem: number; disk: number }>>>();
+  private readonly byField = new Map<string, Map<string, Room[]>>();
   private readonly memo = new Map<string, ReadonlySet<string>>();
 
   constructor(
@@ -991,7 +1014,28 @@ class ClusterRoom {
     return out;
   }
 
-  private field(field: string): Map<string, Array<{ cpus: number; mem: number; disk: number }>> {
+  /**
+   * Adds to `into` agents with room for the app in each of its roomy values: enough for the
+   * instances still to place, spread over the values (at most 16 a value).
+   */
+  agentsFor(def: AppDefinition, roomy: ReadonlyMap<string, ReadonlySet<string>>, missing: number, into: Set<string>): void {
+    for (const [field, values] of roomy) {
+      const per = Math.min(16, Math.ceil(missing / values.size));
+      const byValue = this.field(field);
+      for (const value of values) {
+        let n = 0;
+        for (const a of byValue.get(value) ?? []) {
+          if (n >= per) break;
+          if (a.cpus >= def.cpus && a.mem >= def.mem && a.disk >= def.disk) {
+            into.add(a.id);
+            n++;
+          }
+        }
+      }
+    }
+  }
+
+  private field(field: string): Map<string, Room[]> {
     let byValue = this.byField.get(field);
     if (byValue) return byValue;
     byValue = new Map();
@@ -1001,7 +1045,7 @@ class ClusterRoom {
       if (a.state !== 'ACTIVE' || offered.has(a.id) || !this.master.isAgentConnected(a.id)) continue;
       const value = fieldValue(a, field);
       if (value === undefined) continue;
-      const free = { cpus: a.resources.cpus - a.allocated.cpus, mem: a.resources.mem - a.allocated.mem, disk: a.resources.disk - a.allocated.disk };
+      const free: Room = { id: a.id, cpus: a.resources.cpus - a.allocated.cpus, mem: a.resources.mem - a.allocated.mem, disk: a.resources.disk - a.allocated.disk };
       const list = byValue.get(value);
       if (list) list.push(free);
       else byValue.set(value, [free]);
