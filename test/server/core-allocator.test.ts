@@ -28,8 +28,8 @@ const recoverAll = (alloc: Allocator, out: Allocation[]) => {
 describe('allocator: offers', () => {
   it('offers only the agents asked for, with the same choice of framework as a cycle', () => {
     const { alloc } = setup();
-    alloc.addFramework('f1');
-    alloc.addFramework('f2');
+    alloc.addFramework('f1', '*');
+    alloc.addFramework('f2', '*');
     for (const id of ['a1', 'a2', 'a3']) alloc.addAgent(id, res(4, 4096));
     alloc.filter('f1', 'a2', 60);
     const out = alloc.allocateAgents(['a2', 'a3', 'nope']);
