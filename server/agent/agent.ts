@@ -488,6 +488,9 @@ export class Agent extends EventEmitter {
       });
     }
     await this.store.close();
+    // Its own cgroup goes too when no task's is left in it (rmdir fails while one is); the next
+    // start makes it again. Tasks that go on keep it.
+    await this.isolation?.removeAgentDirs();
   }
 
   /** Kills every task, reports them, then stops. */
@@ -506,9 +509,7 @@ export class Agent extends EventEmitter {
       }
     }
     await Promise.all(waits);
-    const isolation = this.isolation;
     await this.stop();
-    await isolation?.removeAgentDirs();
   }
 
   /** Runs the sandbox GC now; returns the ids whose sandboxes were removed. */

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Agent } from '../../server/agent/agent.js';
+import { Agent, agentCgroupName } from '../../server/agent/agent.js';
 import { detectCgroupLayout } from '../../server/agent/isolators.js';
 import { FakeMaster, isRoot, launchSpec, makeAgentEnv, type AgentTestEnv, shutdownAgent } from './fixtures/agent-fake-master.js';
 
@@ -311,6 +311,47 @@ describe('agent shutdown', () => {
       assert.equal(existsSync(path.join(env.workDir, 'meta', 'tasks', 'late-arrival')), false, 'no checkpoint was made for the dropped launch');
       const started = master.messages.slice(from).filter((m) => m.type === 'status' && m.update.taskId === 'late-arrival' && m.update.state !== 'TASK_DROPPED');
       assert.deepEqual(started, [], 'the dropped launch never reported another state');
+    } finally {
+      await shutdownAgent(agent);
+      await master.close();
+      env.cleanup();
+    }
+  });
+});
+
+describe('agent cgroups on stop', () => {
+  const layout = detectCgroupLayout();
+  const skip = !layout || !isRoot() ? 'needs cgroups and root' : false;
+  /** The agent's own cgroup directory in each hierarchy. */
+  const dirsOf = (env: AgentTestEnv) => [...new Set(Object.values(layout!.mounts))].map((m) => path.join(m!, 'yagura', agentCgroupName(env.hostname, env.workDir)));
+
+  it('removes its own cgroup when it stops holding none of a task, and keeps it while a task goes on', { skip }, async () => {
+    const master = await new FakeMaster(SECRET).listen();
+    const env = makeAgentEnv('cgstop');
+    let agent = new Agent({ masterUrl: master.url, secret: SECRET, workDir: env.workDir, hostname: env.hostname, logger: () => undefined });
+    try {
+      const registered = once(agent, 'registered');
+      await agent.start();
+      await registered;
+      assert.ok(dirsOf(env).every((d) => existsSync(d)), 'made on start');
+      await agent.stop();
+      assert.deepEqual(dirsOf(env).filter((d) => existsSync(d)), [], 'gone once stopped with no task');
+      // a task that goes on across the stop keeps its cgroup, and so the agent's
+      agent = new Agent({ masterUrl: master.url, secret: SECRET, workDir: env.workDir, hostname: env.hostname, logger: () => undefined });
+      const again = once(agent, 'registered');
+      await agent.start();
+      await again;
+      const from = master.messages.length;
+      master.send({ type: 'launch', task: launchSpec('goes-on', 'sleep 60') });
+      await master.waitForStatus('goes-on', 'TASK_RUNNING', from);
+      await agent.stop();
+      assert.ok(dirsOf(env).every((d) => existsSync(d)), 'kept while its task runs');
+      agent = new Agent({ masterUrl: master.url, secret: SECRET, workDir: env.workDir, hostname: env.hostname, logger: () => undefined });
+      const third = once(agent, 'registered');
+      await agent.start();
+      await third;
+      await agent.shutdown();
+      assert.deepEqual(dirsOf(env).filter((d) => existsSync(d)), [], 'gone after shutdown killed the task');
     } finally {
       await shutdownAgent(agent);
       await master.close();

@@ -115,7 +115,9 @@ describe('agent recovery', () => {
     master.send({ type: 'launch', task: launchSpec('stubborn', "trap '' TERM; while :; do sleep 1; done", { killGracePeriodMs: 60_000 }) });
     await master.waitForStatus('stubborn', 'TASK_RUNNING');
     const { pid } = checkpoint(env.workDir, 'stubborn');
-    master.send({ type: 'kill', taskId: 'stubborn', gracePeriodMs: 500 });
+    // the grace must outlast the time to see TASK_KILLING and kill the agent (on a loaded CI
+    // machine 500 ms did not: the agent had already SIGKILLed the task), and ends while it is down
+    master.send({ type: 'kill', taskId: 'stubborn', gracePeriodMs: 3000 });
     await master.waitForStatus('stubborn', 'TASK_KILLING');
     await proc.kill9();
     assert.ok(alive(pid));
