@@ -1321,8 +1321,8 @@ export class Master {
     }
     if (t.pendingAck !== uuid) return; // an old or repeated ack changes nothing
     // a copy without the field, not `delete`: deleting a property that is not the last one makes
-    // V8 turn the object into a slow dictionary, bigger and slower to read, and every task
-    // passes through here (100,000 tasks had 100,000 hidden classes)
+    // V8 turn the object into a slow dictionary, bigger and slower to read, and every task of a
+    // framework that acknowledges its updates passes through here
     const { pendingAck: _ack, ...rec } = t;
     this.putTask(rec, {}, true);
   }
