@@ -332,7 +332,9 @@ class Env {
 
   /** After an accepted input: wait until nothing moves any more, or start over. */
   async settle(): Promise<void> {
-    for (let i = 0; i < 40; i++) {
+    // long enough for a dropped agent to turn UNREACHABLE: startSeeded gives it 25 × 200 ms
+    const deadline = Date.now() + 8000;
+    while (Date.now() < deadline) {
       const seq = this.s.m.master.events.seq;
       await sleep(50);
       const deployments = (await this.s.api('GET', '/v2/deployments')).body;
@@ -498,9 +500,11 @@ describe('S6: fuzzing the JSON APIs and socket messages', { timeout: LONG ? 3_60
       { type: 'files.chunk', streamId: 's', data: 'x', offset: 0 },
       { type: 'files.end', streamId: 's', message: 'bye' },
     ];
-    const master = env.s.m.master;
-    const agentsBefore = master.listAgents().length;
+    let agentsBefore = env.s.m.master.listAgents().length;
+    /** Valid registrations since agentsBefore was counted; `validTotal` over the whole run. */
     let registered = 0;
+    let validTotal = 0;
+    let resets = env.resets;
     let refusedFirst = 0;
     // first messages: anything but a valid register closes the link and adds no agent
     await fc.assert(
@@ -514,8 +518,15 @@ describe('S6: fuzzing the JSON APIs and socket messages', { timeout: LONG ? 3_60
           const got = await p.until((m) => m.type === 'registered' || m.type === 'refused');
           if (got?.type === 'registered') {
             registered++;
+            validTotal++;
             p.close();
             await env.settle();
+            if (env.resets !== resets) {
+              // a new seeded master: count from it
+              resets = env.resets;
+              agentsBefore = env.s.m.master.listAgents().length;
+              registered = 0;
+            }
           } else {
             refusedFirst++;
             assert.ok([CLOSE.BAD_MESSAGE, CLOSE.TOO_BIG, 4403].includes((p.closeCode ?? (await p.closed())) as 4400), `close ${p.closeCode} after ${describeInput(input)}`);
@@ -530,6 +541,8 @@ describe('S6: fuzzing the JSON APIs and socket messages', { timeout: LONG ? 3_60
       { numRuns: RUNS_PER_SOCKET, seed: SEED, endOnFailure: true, includeErrorInReport: true },
     );
 
+    // the master now (settle may have started a new seeded one)
+    const master = env.s.m.master;
     const eventsSince = (seq: number) => (master.events.since(seq) ?? []).map((e) => `${e.kind} ${e.op} ${e.id} ${'data' in e ? JSON.stringify(e.data).slice(0, 200) : ''}`).join('; ');
     const strays = env.s.m.master.listAgents().length - agentsBefore - registered;
     assert.equal(strays, 0, 'only valid registrations added agents');
@@ -585,7 +598,7 @@ describe('S6: fuzzing the JSON APIs and socket messages', { timeout: LONG ? 3_60
     }
     assert.equal(env.s.m.master.getTask(env.s.taskId)?.state, 'TASK_RUNNING', "the seeded task was not touched by another agent's messages");
     figures(
-      `S6: ${registered + refusedFirst} fuzzed first agent messages (${registered} valid registrations, ${refusedFirst} closed without adding an agent); ${refusedLater + acceptedLater} later messages (${refusedLater} closed 4400, ${acceptedLater} handled): state unchanged`,
+      `S6: ${validTotal + refusedFirst} fuzzed first agent messages (${validTotal} valid registrations, ${refusedFirst} closed without adding an agent); ${refusedLater + acceptedLater} later messages (${refusedLater} closed 4400, ${acceptedLater} handled): state unchanged`,
     );
   });
 });
