@@ -96,31 +96,6 @@ export function compactTasks(tasks: Iterable<CompactTaskSource>): CompactTasks {
   return { strings: b.strings, rows };
 }
 
-/** Rows serialized a chunk at a time: what is made per chunk dies young. */
-const CHUNK = 2000;
-
-/**
- * The table of these tasks as JSON, the same as `JSON.stringify(compactTasks(tasks))`, made
- * without holding every row at once: with 100,000 tasks that is ~15 MB less garbage that lives
- * long enough to be copied by the garbage collector.
- */
-export function compactTasksJson(tasks: Iterable<CompactTaskSource>): string {
-  const b = new TableBuilder();
-  const parts: string[] = [];
-  let chunk: CompactTaskRow[] = [];
-  const flush = () => {
-    const json = JSON.stringify(chunk);
-    parts.push(json.slice(1, -1));
-    chunk = [];
-  };
-  for (const t of tasks) {
-    chunk.push(b.row(t));
-    if (chunk.length === CHUNK) flush();
-  }
-  if (chunk.length > 0) flush();
-  return `{"strings":${JSON.stringify(b.strings)},"rows":[${parts.join(',')}]}`;
-}
-
 const bad = (i: number, what: string): Error => new Error(`compact task row ${i}: ${what}`);
 
 /** The summaries of a table; throws on a malformed one (the caller asks for a fresh snapshot). */

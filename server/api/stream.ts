@@ -119,8 +119,9 @@ function compactJson(events: readonly Encoded[]): string {
  * The snapshot message a dashboard gets, serialized: `{"type":"snapshot",…}`. A `compact`
  * client (the dashboard) gets the tasks as one table (protocol/compact-tasks.ts), a third of
  * the bytes of summaries, joined from chunks the master keeps written (master/compact-cache.ts):
- * only the chunks whose tasks changed are written again. Any other client gets every task as a summary, joined from the per-view
- * cache (a task that did not change since the last snapshot costs a lookup, not a serialization).
+ * only the chunks whose tasks changed are written again. Any other client gets every task as a
+ * summary, joined from the per-view cache (a task that did not change since the last snapshot
+ * costs a lookup, not a serialization).
  */
 export function snapshotMessage(master: Master, compact = false): string {
   const s = master.snapshot(!compact);
