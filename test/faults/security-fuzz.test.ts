@@ -225,6 +225,9 @@ function pathsOf(v: unknown, prefix: Array<string | number> = []): Array<Array<s
 
 /** Sets an own, enumerable key, `__proto__` included (plain assignment would set the prototype). */
 function setOwn(o: Record<string | number, unknown>, k: string | number, v: unknown): void {
+  // an array's `length` cannot be redefined (a random key hit it and the generator threw); such
+  // a key would not survive JSON anyway
+  if (Object.getOwnPropertyDescriptor(o, k)?.configurable === false) return;
   Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
