@@ -129,7 +129,8 @@ run_faults() {
   local FILES
   if [ "$which" != resilience ]; then
     fault_files security
-    YAGURA_FAULTS_LONG="$long" YG_TEST_TIMEOUT_MS="${YG_TEST_TIMEOUT_MS:-1800000}" run_node_tests faults-security "${FILES[@]}"
+    # two at a time: the fuzzing file is most of this suite's time, the others run beside it
+    YAGURA_FAULTS_LONG="$long" YG_TEST_CONCURRENCY=2 YG_TEST_TIMEOUT_MS="${YG_TEST_TIMEOUT_MS:-1800000}" run_node_tests faults-security "${FILES[@]}"
   fi
   if [ "$which" != security ]; then
     fault_files resilience

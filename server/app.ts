@@ -1,10 +1,9 @@
 // build(options) → a master that is fully wired but not listening. Tests start it on port 0;
 // main.ts only reads argv and calls this.
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Auth, AGENT_SECRET_FILE, newSecret, secretFile } from './api/auth.js';
 import { createHttp } from './api/http.js';
@@ -21,11 +20,11 @@ import { registerJobsApi } from './api/jobs/index.js';
 import { registerCatalogApi } from './api/catalog.js';
 import { Catalog } from './catalog/catalog.js';
 import type { Logger } from './master/types.js';
+import { ROOT, VERSION } from './version.js';
 import { SqliteStore } from './store/sqlite.js';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export { ROOT, VERSION };
 export const BUILTIN_CATALOG = join(ROOT, 'server', 'catalog', 'builtin');
-export const VERSION: string = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export interface BuildOptions {
   dataDir: string;

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// The `yagura` command line: parses argv, starts what was asked, nothing else.
+// The `yagura` command line: parses argv, starts what was asked, nothing else. The master and
+// the agent are loaded only by the commands that run them, so the client commands start fast.
 
 import { hostname as osHostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chmodSync, statSync } from 'node:fs';
-import { build, VERSION } from './app.js';
-import { Agent, GONE_EXIT_CODE } from './agent/agent.js';
+import type { Agent } from './agent/agent.js';
 import { parseResources } from './core/resources.js';
 import { formatHelp, parseArgs, parseAttributes, UsageError, type CommandSpec, type Parsed } from './cli/args.js';
 import { CliError, CLIENT_OPTIONS, makeClient } from './cli/client.js';
@@ -14,7 +14,7 @@ import { JOB_COMMAND, jobCommand } from './cli/job-commands.js';
 import { PACKAGE_COMMAND, packageCommand } from './cli/package-commands.js';
 import { APP_COMMAND, DEPLOYMENT_COMMAND, appCommand, deploymentCommand } from './cli/marathon-commands.js';
 import { SIM_COMMAND, simCommand } from './sim/cli.js';
-import { AGENT_SECRET_FILE } from './api/auth.js';
+import { VERSION } from './version.js';
 import type { Logger } from './master/types.js';
 
 const logger =
@@ -119,6 +119,7 @@ async function startMaster(p: Parsed, log: Logger) {
     if (!(Number(o[name]) > 0)) throw new UsageError(`--${name} must be a number of seconds above 0`);
   }
   if (!(Number(o['agent-gone-after']) >= 0)) throw new UsageError('--agent-gone-after must be a number of seconds, 0 or more (0 = never)');
+  const { build } = await import('./app.js');
   const app = await build({
     dataDir: resolve(String(o['data-dir'])),
     host: String(o.host),
@@ -139,7 +140,8 @@ async function startMaster(p: Parsed, log: Logger) {
   return { app, url };
 }
 
-function agentFromOptions(o: Parsed['options'], masterUrl: string, secret: string, workDir: string, log: Logger): Agent {
+async function agentFromOptions(o: Parsed['options'], masterUrl: string, secret: string, workDir: string, log: Logger): Promise<Agent> {
+  const { Agent } = await import('./agent/agent.js');
   let resources;
   try {
     resources = o.resources ? parseResources(String(o.resources)) : undefined;
@@ -170,7 +172,7 @@ async function runUp(p: Parsed): Promise<void> {
     // the secrets inside stay private by their own modes (600)
     const st = statSync(app.dataDir);
     if ((st.mode & 0o001) === 0) chmodSync(app.dataDir, (st.mode & 0o7777) | 0o011);
-    agent = agentFromOptions(p.options, url, app.agentSecret, join(app.dataDir, 'agent'), log);
+    agent = await agentFromOptions(p.options, url, app.agentSecret, join(app.dataDir, 'agent'), log);
     await agent.start();
   }
   process.stdout.write(`Yagura ${VERSION} is up.\n  Dashboard: ${url}/\n  Log in:    ${url}/#token=${app.adminToken}\n  Data:      ${app.dataDir}\n`);
@@ -184,6 +186,7 @@ async function runUp(p: Parsed): Promise<void> {
 async function runMaster(p: Parsed): Promise<void> {
   const log = logger(p.options.quiet === true);
   const { app, url } = await startMaster(p, log);
+  const { AGENT_SECRET_FILE } = await import('./api/auth.js');
   process.stdout.write(
     `Yagura master ${VERSION} listening on ${url}\n  Log in:       ${url}/#token=${app.adminToken}\n  Agent secret: ${join(app.dataDir, AGENT_SECRET_FILE)}\n`,
   );
@@ -195,8 +198,9 @@ async function runAgent(p: Parsed): Promise<void> {
   const log = logger(o.quiet === true);
   const secret = (o.secret as string | undefined) ?? process.env.YAGURA_AGENT_SECRET;
   if (!secret) throw new UsageError('--secret (or YAGURA_AGENT_SECRET) is required: the content of the master\'s <data-dir>/agent-secret');
-  const agent = agentFromOptions(o, String(o.master), secret, resolve(String(o['work-dir'])), log);
+  const agent = await agentFromOptions(o, String(o.master), secret, resolve(String(o['work-dir'])), log);
   // refused as GONE: its tasks are killed and it stopped; a supervisor should not restart it as is
+  const { GONE_EXIT_CODE } = await import('./agent/agent.js');
   agent.once('gone', () => process.exit(GONE_EXIT_CODE));
   await agent.start();
   log('info', `agent on ${String(o.hostname ?? osHostname())} dialing ${String(o.master)}`);

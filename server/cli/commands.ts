@@ -4,7 +4,6 @@ import type { AgentView, TaskView } from '../../protocol/types.js';
 import { formatResources } from '../core/resources.js';
 import { UsageError, type Parsed } from './args.js';
 import { CliError, table, type Client } from './client.js';
-import { WebSocket } from 'ws';
 
 const print = (s: string) => process.stdout.write(s);
 
@@ -101,7 +100,8 @@ export async function taskCommand(c: Client, p: Parsed): Promise<number> {
   throw new UsageError(`unknown task subcommand '${sub}'`);
 }
 
-function follow(c: Client, taskId: string, file: string, offset: number): Promise<number> {
+async function follow(c: Client, taskId: string, file: string, offset: number): Promise<number> {
+  const { WebSocket } = await import('ws'); // only `task logs -f` needs it
   const url = `${c.base.replace(/^http/, 'ws')}/files/tasks/${encodeURIComponent(taskId)}/tail?path=${file}&offset=${offset}`;
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, ['yagura.v1'], { headers: c.token ? { authorization: `Bearer ${c.token}` } : {} });

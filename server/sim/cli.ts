@@ -1,10 +1,9 @@
 // `yagura sim`: simulated agents against a real master, from the command line.
 
 import { readFileSync } from 'node:fs';
-import { AUTH_FAILURE_EXIT_CODE } from '../agent/agent.js';
 import { parseResources } from '../core/resources.js';
 import { parseAttributes, UsageError, type CommandSpec, type Parsed } from '../cli/args.js';
-import { startSimAgents, type SimDuration, type SimOptions } from './sim.js';
+import type { SimDuration, SimOptions } from './sim.js';
 
 export const SIM_COMMAND: CommandSpec = {
   usage: 'yagura sim --master URL --agents N [--secret S | --secret-file F] [options]',
@@ -136,6 +135,8 @@ export async function simCommand(p: Parsed): Promise<void> {
   if (fds !== undefined && opts.agents + 64 > fds) {
     log('warn', `${opts.agents} agents need ${opts.agents} sockets but this process may open ${fds} files (ulimit -n): some will fail with EMFILE; split them over several \`yagura sim --first-index\` processes`);
   }
+  // loaded here: `yagura --help` and the client commands should not pay for the simulator
+  const [{ startSimAgents }, { AUTH_FAILURE_EXIT_CODE }] = await Promise.all([import('./sim.js'), import('../agent/agent.js')]);
   const sim = startSimAgents(opts);
   const line = () => {
     const c = sim.counters;
