@@ -37,6 +37,33 @@ record "$st"
 exit "$st"
 `;
 
+/**
+ * dash's reserved words and builtins: a command that starts with one of these means what the
+ * shell makes of it (`exit 3`, `cd dir`, `echo $x`), so it always goes through `sh -c`.
+ */
+const SHELL_WORDS = new Set(
+  ('! { } case do done elif else esac fi for if in then until while . : [ alias bg break cd command continue echo eval exec exit export ' +
+    'false fc fg getopts hash jobs kill local printf pwd read readonly return set shift test times trap true type ulimit umask unalias unset wait').split(' '),
+);
+/** Characters that mean nothing to the shell inside a word. */
+const PLAIN_WORD = /^[A-Za-z0-9_./:,@%+=-]+$/;
+
+/**
+ * A shell command that is plain words (`sleep 600`, `/usr/bin/python3 -m http.server 8080`):
+ * its argv, which is exactly what `sh -c` would run. Anything with quoting, expansion,
+ * redirection, operators, globs or comments, an assignment or a shell builtin first: null, and
+ * it goes through `sh -c` as written. The wrapper then starts the program itself instead of a
+ * second shell that forks it (one fork and exec of /bin/sh less, ~1.4 ms of CPU a task here).
+ */
+export function plainCommand(value: string): string[] | null {
+  const words = value.split(/[ \t]+/).filter((w) => w !== '');
+  if (words.length === 0 || words.length > 256) return null;
+  for (const w of words) if (!PLAIN_WORD.test(w)) return null;
+  const first = words[0]!;
+  if (first.includes('=') || SHELL_WORDS.has(first)) return null;
+  return words;
+}
+
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Port ranges to a list; ranges are inclusive. */
@@ -377,7 +404,8 @@ export class Launcher {
   spawn(o: SpawnOptions): Promise<Wrapper> {
     if (this.closed) return Promise.reject(new Error('the agent is stopping'));
     const cmd = o.spec.command;
-    const tail = cmd.shell ? ['shell', cmd.value] : ['exec', cmd.value, ...(cmd.args ?? [])];
+    const plain = cmd.shell ? plainCommand(cmd.value) : null;
+    const tail = plain ? ['exec', ...plain] : cmd.shell ? ['shell', cmd.value] : ['exec', cmd.value, ...(cmd.args ?? [])];
     const log = (p: string) => {
       if (o.makeDirs) return { path: p };
       const st = statSync(p, { bigint: true });

@@ -36,6 +36,20 @@ function groupAlive(pgid: number): boolean {
   return false;
 }
 
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 function uidOf(pid: number): number {
   const m = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m![1]);
@@ -101,6 +115,10 @@ describe('agent launch and kill', () => {
     assert.equal(wrapper.sid, pid, 'in its own session');
     assert.notEqual(wrapper.pgrp, procStat(process.pid)!.pgrp);
     if (isRoot()) assert.equal(uidOf(pid), 65534, 'runs as nobody');
+    // `sleep 30` is plain words: the wrapper runs sleep itself, with no second shell between
+    const kids = childrenOf(pid);
+    assert.equal(kids.length, 1, 'the wrapper has one child');
+    assert.equal(readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8'), 'sleep\u000030\u0000');
 
     const version = agent.cgroupVersion;
     if (version !== null) {
