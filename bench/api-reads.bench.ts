@@ -173,6 +173,10 @@ export async function runApiReadsBench(): Promise<BenchResult[]> {
     reader.window('during');
     const t0 = performance.now();
     let posted = 0;
+    // BENCH_READS_TRACE=1: the posted and running counts every 250 ms, to see where a tail comes from
+    const trace = process.env.BENCH_READS_TRACE
+      ? setInterval(() => log(`${((performance.now() - t0) / 1000).toFixed(2)} s: posted ${posted * PER_APP}, running ${counter.running - before}`), 250)
+      : undefined;
     while (posted < placing.length) {
       const due = Math.min(placing.length, Math.floor((((performance.now() - t0) / 1000) * RATE) / PER_APP) + 1);
       const batch: Array<Promise<void>> = [];
@@ -183,6 +187,7 @@ export async function runApiReadsBench(): Promise<BenchResult[]> {
     }
     const postedMs = performance.now() - t0;
     const doneAt = await counter.reach(total);
+    clearInterval(trace);
     reader.window(null);
     const placeMs = doneAt - t0;
     const achieved = (placing.length * PER_APP) / (placeMs / 1000);

@@ -18,7 +18,24 @@ export class Deferred<T = unknown> {
   constructor(
     readonly items: readonly T[],
     readonly render: (item: T) => unknown = (item) => item,
+    /**
+     * Items' texts kept from earlier documents, by item. Only for items that are never changed
+     * in place and whose rendering depends on nothing else (the master's frozen task records).
+     */
+    readonly texts?: WeakMap<T & object, string>,
   ) {}
+
+  /** One item's JSON text. */
+  text(item: T): string {
+    const texts = this.texts;
+    if (texts === undefined || typeof item !== 'object' || item === null) return JSON.stringify(this.render(item)) ?? 'null';
+    let text = texts.get(item);
+    if (text === undefined) {
+      text = JSON.stringify(this.render(item)) ?? 'null';
+      texts.set(item, text);
+    }
+    return text;
+  }
 
   /** JSON.stringify meets the Deferreds in the order of the text: each leaves a placeholder. */
   toJSON(): unknown {
@@ -62,7 +79,7 @@ export function* jsonChunks(doc: unknown, chunk = CHUNK): Generator<string> {
     for (let start = 0; start < d.items.length; start += chunk) {
       const end = Math.min(d.items.length, start + chunk);
       const parts: string[] = [];
-      for (let k = start; k < end; k++) parts.push(JSON.stringify(d.render(d.items[k]!)) ?? 'null');
+      for (let k = start; k < end; k++) parts.push(d.text(d.items[k]!));
       yield (start > 0 ? ',' : '') + parts.join(',');
     }
     yield ']';

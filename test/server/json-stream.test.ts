@@ -53,3 +53,22 @@ test('the long arrays are written one chunk per turn of the event loop', async (
   // 5 + 3 chunks of items: other work ran between them
   assert.ok(turns >= 8, `only ${turns} turns while ${chunks.length} chunks were written`);
 });
+
+test('kept texts: an item is rendered once, a replaced item afresh, and the text is the same', () => {
+  const texts = new WeakMap<{ i: number; name: string }, string>();
+  let renders = 0;
+  const render = (x: { i: number; name: string }) => {
+    renders++;
+    return { id: x.name, n: x.i };
+  };
+  const list = items(10);
+  const first = [...jsonChunks({ t: new Deferred(list, render, texts) }, 3)].join('');
+  assert.equal(first, JSON.stringify({ t: list.map((x) => ({ id: x.name, n: x.i })) }));
+  assert.equal(renders, 10);
+  // a change replaces the item (as the master replaces a task record): only that one is rendered
+  const changed = [...list];
+  changed[4] = { ...list[4]!, name: 'renamed' };
+  const second = [...jsonChunks({ t: new Deferred(changed, render, texts) }, 3)].join('');
+  assert.equal(second, JSON.stringify({ t: changed.map((x) => ({ id: x.name, n: x.i })) }));
+  assert.equal(renders, 11);
+});

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { isTerminal, type DeploymentView } from '../../protocol/types.js';
 import { waitFor } from '../support/cluster.js';
 import { startCluster, type MarathonCluster } from '../support/marathon-cluster.js';
+import { appInfoJson, appInfoText, type AppEmbed } from '../../server/api/marathon/json.js';
 
 /** A Marathon app definition as users write it (health check on the first port). */
 const WEB = {
@@ -116,6 +117,13 @@ describe('Marathon /v2 API', { timeout: 180_000 }, () => {
     const withTasks = embedded.body.apps.find((a: any) => a.id === '/prod/web');
     assert.equal(withTasks.tasks.length, 2);
     assert.equal(withTasks.taskStats.totalSummary.stats.counts.healthy, 2);
+    // the list is written as text with each definition's part kept: the very JSON of the object form
+    for (const embeds of [[], ['tasks', 'taskStats'], ['lastTaskFailure', 'counts', 'deployments']] as const) {
+      for (const rec of c.m.services.listApps()) {
+        const embed = new Set<AppEmbed>(embeds);
+        assert.equal(appInfoText(c.m.master, c.m.services, rec, embed), JSON.stringify(appInfoJson(c.m.master, c.m.services, rec, embed)));
+      }
+    }
   });
 
   it('creates with PUT (201), changes several apps in one deployment, takes a DELETE with an empty JSON body', async () => {
@@ -125,6 +133,8 @@ describe('Marathon /v2 API', { timeout: 180_000 }, () => {
     assert.deepEqual(Object.keys(put.body).sort(), ['deploymentId', 'version']);
     assert.equal((await c.api('GET', '/v2/apps/tools/put-made')).body.app.id, '/tools/put-made');
     await c.settled();
+    // read in a list first: the definition's text is kept, and a change must not show the kept one
+    assert.equal((await c.api('GET', '/v2/apps?id=/tools/put-made')).body.apps[0].instances, 1);
 
     const bulk = await c.api('PUT', '/v2/apps', [{ id: '/tools/put-made', instances: 2 }, sleeper('/tools/bulk-made')]);
     assert.equal(bulk.status, 200, bulk.text);

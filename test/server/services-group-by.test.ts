@@ -82,3 +82,23 @@ describe('services: GROUP_BY with offers from some zones only', { timeout: 60_00
     assert.deepEqual(c.perZone('/spread'), { a: 6, b: 0, c: 0 });
   });
 });
+
+describe('services: instances waiting with no offer at hand', { timeout: 60_000 }, () => {
+  let m: TestMaster | undefined;
+  afterEach(async () => {
+    await m?.dispose();
+    m = undefined;
+  });
+
+  it('ask for agents they fit on at once, not at the next allocation cycle', async () => {
+    // as above: no filter lapses and no full cycle comes for a minute
+    m = await startMaster({ master: { allocationIntervalMs: 60_000, now: () => 1_000_000 }, servicesTickMs: 50 });
+    await m.services.deploy([{ id: '/huge', to: app({ id: '/huge', cmd: 'sleep 600', instances: 1, cpus: 64, mem: 32 }) }]);
+    const small = { cpus: 1, mem: 1024, disk: 100, ports: [[31000, 31010]] as Array<[number, number]> };
+    for (const name of ['node-1', 'node-2', 'node-3', 'node-4']) m.master.registerAgent(fakeAgentConnection(), registerMessage(name, { resources: small }));
+    await waitFor(() => m!.master.listOffers().length === 0 && m!.services.queueEntries().some((e) => e.appId === '/huge' && e.offersProcessed >= 4), 5000, 'the four offers declined');
+    // 0.5 cpus an instance: two agents' worth, and no constraint to wait on
+    await m.services.deploy([{ id: '/plain', to: app({ id: '/plain', cmd: 'sleep 600', instances: 4, cpus: 0.5, mem: 32 }) }]);
+    await waitFor(() => m!.services.tasksOf('/plain').length === 4, 3000, 'all four placed, without waiting for a filter to lapse or a cycle');
+  });
+});

@@ -8,7 +8,7 @@ import { mergeApp, normalizeApp, appToJson, type AppDefinition, type AppResult }
 import { parentOf, parsePathId } from '../../frameworks/services/paths.js';
 import { badRequest, conflict, invalid, isRecord, notFound } from '../errors.js';
 import { flag, idFromSegments, query, requireBody, uriOf, wildcard, type Ctx } from './common.js';
-import { appInfoJson, deploymentResult, labelsMatch, parseEmbeds, parseLabelSelector, taskToJson, type AppEmbed } from './json.js';
+import { appInfoJson, appInfoText, deploymentResult, labelsMatch, parseEmbeds, parseLabelSelector, taskToJson, type AppEmbed } from './json.js';
 
 type Sub = { kind: 'app' } | { kind: 'restart' } | { kind: 'tasks' } | { kind: 'task'; taskId: string } | { kind: 'versions' } | { kind: 'version'; version: string };
 
@@ -90,7 +90,7 @@ export function registerApps(http: FastifyInstance, ctx: Ctx): void {
   const deploy = async (changes: Array<{ id: string; to: AppDefinition | null }>, force: boolean): Promise<DeploymentView> =>
     services.deploy(changes, { force, groupDependencies: groups.dependencies(changes.map((c) => c.id)) });
 
-  http.get('/v2/apps', async (req) => {
+  http.get('/v2/apps', async (req, reply) => {
     const q = req.query as Record<string, unknown>;
     let apps = services.listApps();
     const id = query(req, 'id');
@@ -103,7 +103,9 @@ export function registerApps(http: FastifyInstance, ctx: Ctx): void {
       apps = apps.filter((a) => labelsMatch(a.def.labels, sel));
     }
     const embed = parseEmbeds(q.embed, ['apps.', 'app.']);
-    return { apps: apps.map((a) => appInfoJson(master, services, a, embed)) };
+    // as text: each definition's part is written once (appInfoText), not at every read
+    reply.type('application/json; charset=utf-8');
+    return `{"apps":[${apps.map((a) => appInfoText(master, services, a, embed)).join(',')}]}`;
   });
 
   http.post('/v2/apps', async (req, reply) => {

@@ -5,7 +5,7 @@
 import { isTerminal, type DeploymentView, type TaskView } from '../../../protocol/types.js';
 import { expandPorts } from '../../agent/executor.js';
 import type { Master } from '../../master/master.js';
-import { appToJson } from '../../frameworks/services/app-definition.js';
+import { appToJson, type AppDefinition } from '../../frameworks/services/app-definition.js';
 import { APP_ID_LABEL, APP_VERSION_LABEL, SERVICES_FRAMEWORK_ID, type AppRecord, type QueueEntry, type ServicesFramework } from '../../frameworks/services/services.js';
 import { badRequest } from '../errors.js';
 
@@ -97,15 +97,43 @@ function statsOf(tasks: TaskView[], now: number): Record<string, unknown> | unde
 
 /** An app as GET /v2/apps prints it: the definition, versionInfo, counts and deployments, plus embeds. */
 export function appInfoJson(master: Master, services: ServicesFramework, rec: AppRecord, embed: Set<AppEmbed>): Record<string, unknown> {
-  const out = appToJson(rec.def);
+  // the definition's own versionInfo (its last field) gives way to the record's, in its place
+  return Object.assign(appToJson(rec.def), appInfoExtras(master, services, rec, embed));
+}
+
+/**
+ * The definition part of an app's JSON, without versionInfo and the closing brace. A stored
+ * definition is never changed in place (a change stores a new one), so its text is kept with it:
+ * a list of 1,000 apps then writes only what moves, the counts and deployments.
+ */
+const definitionText = new WeakMap<AppDefinition, string>();
+function definitionPrefix(def: AppDefinition): string {
+  let text = definitionText.get(def);
+  if (text === undefined) {
+    const out = appToJson(def);
+    delete out.versionInfo;
+    text = JSON.stringify(out).slice(0, -1);
+    definitionText.set(def, text);
+  }
+  return text;
+}
+
+/** appInfoJson's text: the same JSON, with the definition's part written once per definition. */
+export function appInfoText(master: Master, services: ServicesFramework, rec: AppRecord, embed: Set<AppEmbed>): string {
+  return `${definitionPrefix(rec.def)},${JSON.stringify(appInfoExtras(master, services, rec, embed)).slice(1)}`;
+}
+
+/** What appInfoJson adds to the definition: versionInfo first, then counts, deployments and embeds. */
+function appInfoExtras(master: Master, services: ServicesFramework, rec: AppRecord, embed: Set<AppEmbed>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
   out.versionInfo = { lastScalingAt: rec.versionInfo.lastScalingAt, lastConfigChangeAt: rec.versionInfo.lastConfigChangeAt };
-  const view = services.serviceView(rec.def.id);
+  const counts = services.appCounts(rec.def.id);
   // Marathon embeds counts and deployments whatever is asked; clients read them unconditionally.
-  out.tasksStaged = view?.tasksStaged ?? 0;
-  out.tasksRunning = view?.tasksRunning ?? 0;
-  out.tasksHealthy = view?.tasksHealthy ?? 0;
-  out.tasksUnhealthy = view?.tasksUnhealthy ?? 0;
-  out.deployments = (view?.deployments ?? []).map((id) => ({ id }));
+  out.tasksStaged = counts.staged;
+  out.tasksRunning = counts.running;
+  out.tasksHealthy = counts.healthy;
+  out.tasksUnhealthy = counts.unhealthy;
+  out.deployments = counts.deployments.map((id) => ({ id }));
   const live = () => services.tasksOf(rec.def.id).filter((t) => !isTerminal(t.state));
   if (embed.has('tasks')) out.tasks = live().map((t) => taskToJson(master, t, rec.def.healthChecks.length));
   if (embed.has('readiness')) out.readinessCheckResults = [];

@@ -30,6 +30,18 @@ export interface StateDeps {
 /** Mesos' --max_completed_tasks_per_framework default: the document stays bounded. */
 const MAX_COMPLETED_TASKS = 1000;
 
+/**
+ * Each task's text in the state document, kept by its record, per role. The master's task views
+ * are frozen and replaced on change, so a kept text is never stale, and it goes with its record:
+ * a read writes afresh only the tasks that changed since the one before.
+ */
+const taskTextsByRole = new Map<string, WeakMap<TaskView, string>>();
+function taskTexts(role: string): WeakMap<TaskView, string> {
+  let texts = taskTextsByRole.get(role);
+  if (!texts) taskTextsByRole.set(role, (texts = new WeakMap()));
+  return texts;
+}
+
 export function registerStateRoutes(app: FastifyInstance, deps: StateDeps): void {
   // written a chunk of tasks per turn: a document of 100,000 tasks does not hold the master
   const handler = async (req: FastifyRequest, reply: FastifyReply) => reply.type('application/json; charset=utf-8').send(jsonStream(masterState(req, deps)));
@@ -87,9 +99,9 @@ function masterState(req: FastifyRequest, { master, drains, extras }: StateDeps)
       resources: stateResources(addResources(used, offered)),
       used_resources: stateResources(used),
       offered_resources: stateResources(offered),
-      tasks: new Deferred(running, (t) => stateTask(t, role)),
-      unreachable_tasks: new Deferred(unreachable, (t) => stateTask(t, role)),
-      completed_tasks: new Deferred(completed, (t) => stateTask(t, role)),
+      tasks: new Deferred(running, (t) => stateTask(t, role), taskTexts(role)),
+      unreachable_tasks: new Deferred(unreachable, (t) => stateTask(t, role), taskTexts(role)),
+      completed_tasks: new Deferred(completed, (t) => stateTask(t, role), taskTexts(role)),
       offers: ownOffers.map(stateOffer),
       executors: [],
       completed_executors: [],

@@ -42,8 +42,11 @@ const GROUP_WAIT_MS = 5000;
 const WAITING_REFUSE_SECONDS = 1;
 /** With nothing waiting, what is declined goes to others for this long. */
 const IDLE_REFUSE_SECONDS = 5;
-/** How often at most the framework asks for the agents a GROUP_BY app waits for (`master.offerNow`). */
+/** How often at most the framework asks for agents with room that made no offer at hand (`master.offerNow`). */
 const OFFER_NOW_EVERY_MS = 250;
+/** Agents asked for, at most, for one app's instances still to place, and in all at one time. */
+const ASK_PER_APP = 32;
+const ASK_AT_MOST = 256;
 
 /** What a decline reason means to an operator. */
 const REASON_TEXT: Record<string, string> = {
@@ -290,6 +293,21 @@ export class ServicesFramework implements SchedulerConnection {
   /** The app's tasks, oldest first (the same array until one of them changes: do not modify it). */
   tasksOf(appId: string): TaskView[] {
     return this.appTaskList(appId);
+  }
+
+  /** An app's task counts and running deployments (what GET /v2/apps lists with each app), without the rest of its view. */
+  appCounts(id: string): { staged: number; running: number; healthy: number; unhealthy: number; deployments: string[] } {
+    const c = { staged: 0, running: 0, healthy: 0, unhealthy: 0, deployments: [] as string[] };
+    if (!this.apps.has(id)) return c;
+    for (const t of this.tasksOf(id)) {
+      if (t.state === 'TASK_RUNNING') {
+        c.running++;
+        if (t.healthy === true) c.healthy++;
+        else if (t.healthy === false) c.unhealthy++;
+      } else if (t.state === 'TASK_STAGING' || t.state === 'TASK_STARTING') c.staged++;
+    }
+    for (const d of this.deploymentsByApp.get(id) ?? []) if (d.view.status === 'running') c.deployments.push(d.view.id);
+    return c;
   }
 
   serviceView(id: string): ServiceView | undefined {
@@ -599,8 +617,14 @@ export class ServicesFramework implements SchedulerConnection {
     // one pool per cycle: what one app takes is gone for the next
     const pool = new OfferPool(offers);
     const room = new ClusterRoom(this.master, offers);
-    /** Agents with room in the values GROUP_BY apps wait for: asked for at once, not in a second. */
+    /**
+     * Agents with room that made no offer at hand, asked for at once (`master.offerNow`) rather
+     * than in the next allocation cycle: for GROUP_BY apps those of the values they wait for,
+     * for the others some agents the instances still to place fit on (at most every
+     * OFFER_NOW_EVERY_MS).
+     */
     const wanted = new Set<string>();
+    const mayAsk = now - this.offerNowAt >= OFFER_NOW_EVERY_MS;
     for (const [appId, count] of [...wants].sort(([a], [b]) => a.localeCompare(b))) {
       const app = this.apps.get(appId)!;
       const entry = this.queue.get(appId) ?? { appId, count, since: now, offersProcessed: 0, reasons: {} };
@@ -616,8 +640,9 @@ export class ServicesFramework implements SchedulerConnection {
       const def = app.def;
       const roomy = now - entry.since < GROUP_WAIT_MS ? room.roomyValues(def) : undefined;
       if (offers.length === 0) {
-        // nothing at hand: a GROUP_BY app asks for agents of every value with room
+        // nothing at hand: a GROUP_BY app asks for agents of every value with room, another for agents it fits on
         if (roomy) room.agentsFor(def, roomy, count, wanted);
+        else if (mayAsk) room.anyAgentsFor(def, count, wanted);
         continue;
       }
       const existing: Array<{ hostname: string; attributes: Readonly<Record<string, string>> }> = [];
@@ -639,7 +664,10 @@ export class ServicesFramework implements SchedulerConnection {
         count,
         roomy ? { roomy } : {},
       );
-      if (roomy && result.placements.length < count) room.agentsFor(def, roomy, count - result.placements.length, wanted);
+      if (result.placements.length < count) {
+        if (roomy) room.agentsFor(def, roomy, count - result.placements.length, wanted);
+        else if (mayAsk) room.anyAgentsFor(def, count - result.placements.length, wanted);
+      }
       entry.offersProcessed += offers.length;
       for (const [reason, n] of Object.entries(result.reasonCounts)) entry.reasons[reason] = (entry.reasons[reason] ?? 0) + (n ?? 0);
       const tpl = result.placements.length > 0 ? this.launchTemplate(app) : undefined;
@@ -658,7 +686,7 @@ export class ServicesFramework implements SchedulerConnection {
         this.scheduleTick();
       });
     }
-    if (wanted.size > 0 && now - this.offerNowAt >= OFFER_NOW_EVERY_MS) {
+    if (wanted.size > 0 && mayAsk) {
       this.offerNowAt = now;
       this.master.offerNow(SERVICES_FRAMEWORK_ID, wanted);
     }
@@ -999,6 +1027,8 @@ class ClusterRoom {
   private offered: ReadonlySet<string> | undefined;
   private readonly byField = new Map<string, Map<string, Room[]>>();
   private readonly memo = new Map<string, ReadonlySet<string>>();
+  private all: Room[] | undefined;
+  private cursor = Math.floor(Math.random() * 1e9);
 
   constructor(
     private readonly master: Master,
@@ -1042,6 +1072,37 @@ class ClusterRoom {
         }
       }
     }
+  }
+
+  /**
+   * Adds to `into` agents with room for one more instance of the app, beyond those already
+   * there: as many as the instances still to place, at most ASK_PER_APP for the app and
+   * ASK_AT_MOST in all. Its constraints are left to the offers that come.
+   */
+  anyAgentsFor(def: AppDefinition, missing: number, into: Set<string>): void {
+    const all = this.connected();
+    if (all.length === 0) return;
+    let n = 0;
+    const want = Math.min(missing, ASK_PER_APP);
+    // from where the last app stopped: the apps of one cycle ask for different agents
+    for (let seen = 0; seen < all.length && n < want && into.size < ASK_AT_MOST; seen++) {
+      const a = all[this.cursor++ % all.length]!;
+      if (into.has(a.id) || !fits(a, def)) continue;
+      into.add(a.id);
+      n++;
+    }
+  }
+
+  /** Connected, active agents that made no offer at hand, with their room. */
+  private connected(): Room[] {
+    if (this.all) return this.all;
+    const offered = (this.offered ??= new Set(this.offers.map((o) => o.agentId)));
+    const all: Room[] = [];
+    for (const a of this.master.agentRecords()) {
+      if (a.state !== 'ACTIVE' || offered.has(a.id) || !this.master.isAgentConnected(a.id)) continue;
+      all.push({ id: a.id, cpus: a.resources.cpus - a.allocated.cpus, mem: a.resources.mem - a.allocated.mem, disk: a.resources.disk - a.allocated.disk });
+    }
+    return (this.all = all);
   }
 
   private field(field: string): Map<string, Room[]> {
