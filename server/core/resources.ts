@@ -52,6 +52,9 @@ export function roundScalar(x: number): number {
 /** Sorted, merged (overlapping and adjacent) copy of `ranges`. Fresh tuples: callers may mutate. */
 export function normalizeRanges(ranges: readonly Range[]): Range[] {
   if (ranges.length === 0) return [];
+  // most ranges are normalized already (an agent's, an offer's, a task's): no copies, no sort.
+  // The tuples are shared: ranges are values, nothing changes one in place.
+  if (isNormalized(ranges)) return ranges.slice();
   const sorted = ranges.map((r): Range => [r[0], r[1]]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   const out: Range[] = [sorted[0]];
   for (let i = 1; i < sorted.length; i++) {
@@ -66,8 +69,33 @@ export function normalizeRanges(ranges: readonly Range[]): Range[] {
   return out;
 }
 
+function isNormalized(ranges: readonly Range[]): boolean {
+  let prevEnd = -Infinity;
+  for (const r of ranges) {
+    if (!(r[0] <= r[1]) || r[0] <= prevEnd + 1) return false;
+    prevEnd = r[1];
+  }
+  return true;
+}
+
 export function addRanges(a: readonly Range[], b: readonly Range[]): Range[] {
-  return normalizeRanges([...a, ...b]);
+  if (b.length === 0) return normalizeRanges(a);
+  if (a.length === 0) return normalizeRanges(b);
+  if (!isNormalized(a) || !isNormalized(b)) return normalizeRanges([...a, ...b]);
+  // both normalized (an agent's free ports and what comes back): merge them in one pass
+  const out: Range[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const next = j === b.length || (i < a.length && a[i]![0] <= b[j]![0]) ? a[i++]! : b[j++]!;
+    const last = out[out.length - 1];
+    if (last !== undefined && next[0] <= last[1] + 1) {
+      if (next[1] > last[1]) out[out.length - 1] = [last[0], next[1]];
+    } else {
+      out.push(next);
+    }
+  }
+  return out;
 }
 
 /** Set difference a \ b; ports of b that are not in a are ignored. */

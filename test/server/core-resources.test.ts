@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Resources } from '../../protocol/types.js';
 import {
+  addRanges,
   addResources,
   cloneResources,
   containsResources,
@@ -14,6 +15,7 @@ import {
   parseResources,
   pickPorts,
   portsToRanges,
+  subtractRanges,
   subtractResources,
   toMesosResources,
 } from '../../server/core/resources.js';
@@ -227,5 +229,37 @@ describe('ports', () => {
 
   it('normalizes unsorted, overlapping ranges', () => {
     assert.deepEqual(normalizeRanges([[10, 20], [1, 3], [15, 25], [4, 4], [27, 30]]), [[1, 4], [10, 25], [27, 30]]);
+    // adjacent ranges merge; ranges normalized already come back as a new array of the same ranges
+    assert.deepEqual(normalizeRanges([[1, 3], [4, 6]]), [[1, 6]]);
+    const done: Array<[number, number]> = [[1, 3], [5, 6]];
+    const again = normalizeRanges(done);
+    assert.deepEqual(again, done);
+    assert.notEqual(again, done);
+  });
+
+  it('agrees with sets of ports on random ranges (normalize, add, subtract)', () => {
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const ranges = () => Array.from({ length: rnd(5) }, (): [number, number] => {
+      const b = rnd(60);
+      return [b, b + rnd(rnd(2) ? 1 : 8)];
+    });
+    const ports = (rs: ReadonlyArray<readonly [number, number]>) => {
+      const out = new Set<number>();
+      for (const [b, e] of rs) for (let p = b; p <= e; p++) out.add(p);
+      return [...out].sort((x, y) => x - y);
+    };
+    for (let i = 0; i < 500; i++) {
+      const a = ranges();
+      const b = ranges();
+      const n = normalizeRanges(a);
+      assert.deepEqual(ports(n), ports(a));
+      assert.deepEqual(n, portsToRanges(ports(a)), 'merged, sorted and apart');
+      assert.deepEqual(addRanges(a, b), portsToRanges(ports([...a, ...b])));
+      // both normalized: the one-pass merge
+      assert.deepEqual(addRanges(n, normalizeRanges(b)), portsToRanges(ports([...a, ...b])));
+      const left = new Set(ports(b));
+      assert.deepEqual(subtractRanges(a, b), portsToRanges(ports(a).filter((p) => !left.has(p))));
+    }
   });
 });

@@ -53,6 +53,10 @@ export class GroupStore {
    * an app, or a group holding one, since a dependency on nothing would void the whole order.
    */
   dependencies(changed: string[]): Record<string, string[]> {
+    // most clusters have no group dependencies: then every POST need not gather every app id
+    let any = false;
+    for (const d of this.docs.values()) if (d.dependencies.length > 0) any = true;
+    if (!any) return {};
     const apps = new Set([...this.services.listApps().map((a) => a.def.id), ...changed]);
     const names = (dep: string) => apps.has(dep) || [...apps].some((a) => isAncestor(dep, a));
     const out: Record<string, string[]> = {};

@@ -602,7 +602,7 @@ export class ServicesFramework implements SchedulerConnection {
       this.queue.delete(id);
       this.unpublished.add(id);
     }
-    const pending = [...wants.values()].reduce((a, b) => a + b, 0);
+    const pending = [...wants.values()].reduce((a, b) => a + b, 0); const T0 = performance.now();
     // the master's record is the truth: it survives a restart, a flag of ours would not
     const suppressed = this.master.getFramework(SERVICES_FRAMEWORK_ID)?.suppressed ?? false;
     if (pending > 0 && suppressed) this.master.revive(SERVICES_FRAMEWORK_ID);
@@ -679,6 +679,7 @@ export class ServicesFramework implements SchedulerConnection {
         launches.set(p.offerId, list);
       }
     }
+    if (process.env.YG_TRACE_TICK) { let placed = 0; for (const l of launches.values()) placed += l.length; process.stderr.write(`TICK ${(performance.now()/1000).toFixed(2)} pending ${pending} offers ${offers.length} placed ${placed} wanted ${wanted.size} ms ${(performance.now()-T0).toFixed(0)}\n`); }
     for (const [offerId, list] of launches) {
       this.heldOffers.delete(offerId);
       this.master.accept(SERVICES_FRAMEWORK_ID, [offerId], list, WAITING_REFUSE_SECONDS).catch((err: unknown) => {
