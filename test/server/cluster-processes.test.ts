@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { commandTask, SchedulerClient } from '../support/mesos-client.js';
 import { checkpointedPid, freePort, killCheckpointedTasks, processAlive, waitHealthy, YaguraProcess } from '../support/processes.js';
 import { waitFor } from '../support/cluster.js';
+import { removeAgentCgroupTree } from '../support/agent-leftovers.js';
 import type { TaskView } from '../../protocol/types.js';
 
 describe('a cluster of real processes', { timeout: 180_000 }, () => {
@@ -71,6 +72,9 @@ describe('a cluster of real processes', { timeout: 180_000 }, () => {
     await agent?.stop('SIGKILL');
     await master?.stop('SIGKILL');
     killCheckpointedTasks(workDir);
+    // the agent died by SIGKILL with sleeper-1 and in-flight running: nothing removed their
+    // cgroups or its own, and each run would leave them on the machine
+    removeAgentCgroupTree('node-a', workDir);
     rmSync(dir, { recursive: true, force: true });
   });
 

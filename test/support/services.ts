@@ -7,6 +7,7 @@ import { Agent } from '../../server/agent/agent.js';
 import { normalizeApp, type AppDefinition } from '../../server/frameworks/services/app-definition.js';
 import type { Resources } from '../../protocol/types.js';
 import { startMaster, type TestMaster } from './cluster.js';
+import { killCheckpointedTaskGroups, removeAgentCgroupTree } from './agent-leftovers.js';
 import type { BuildOptions } from '../../server/app.js';
 
 export function app(json: Record<string, unknown>): AppDefinition {
@@ -34,6 +35,9 @@ export async function servicesCluster(opts: Partial<BuildOptions> = {}, dir = mk
     ...opts,
   });
   const agents = new Map<string, Agent>();
+  // every agent ever started here, by work dir: a test may stop one (its tasks go on, as
+  // across a restart) or replace it in `agents`, and dispose must still clean up after it
+  const workDirs = new Map<string, string>();
   // agents share this machine's ports: each hostname gets its own range
   const portBase = new Map<string, number>();
   return {
@@ -45,10 +49,11 @@ export async function servicesCluster(opts: Partial<BuildOptions> = {}, dir = mk
         if (!portBase.has(h)) portBase.set(h, 31000 + portBase.size * 200);
         return portBase.get(h)!;
       };
+      const workDir = join(dir, `agent-${hostname}`);
       const a = new Agent({
         masterUrl: m.url,
         secret: m.agentSecret,
-        workDir: join(dir, `agent-${hostname}`),
+        workDir,
         hostname,
         attributes: o.attributes ?? {},
         resources: { cpus: 4, mem: 2048, disk: 1000, ports: [[base(hostname), base(hostname) + 199]], ...o.resources },
@@ -56,12 +61,19 @@ export async function servicesCluster(opts: Partial<BuildOptions> = {}, dir = mk
         reconnectMaxMs: 300,
         logger: () => {},
       });
+      workDirs.set(workDir, hostname);
       await a.start();
       agents.set(hostname, a);
       return a;
     },
     async dispose() {
       for (const a of agents.values()) await a.shutdown().catch(() => {});
+      // What no running agent shut down (one the test stopped, or a failed shutdown) would
+      // run on and keep its cgroups, which no agent removes once the work dir is gone.
+      for (const [workDir, hostname] of workDirs) {
+        killCheckpointedTaskGroups(workDir);
+        removeAgentCgroupTree(hostname, workDir);
+      }
       await m.dispose();
       rmSync(dir, { recursive: true, force: true });
     },
