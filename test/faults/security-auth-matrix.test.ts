@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { call, figures, fingerprint, firstDifference, startSeeded, WsProbe, type Seeded } from './support.js';
+import { waitFor } from '../support/cluster.js';
 
 /**
  * public: no token needed. read: any valid token. admin: an admin token only.
@@ -160,6 +161,17 @@ describe('S1: auth matrix', { timeout: 180_000 }, () => {
     s = await startSeeded();
     const run = await s.api('POST', `/v1/jobs/${s.jobId}/runs`, { body: {} });
     if (run.status === 201 || run.status === 200) runId = run.body.id;
+    // wait for the run to settle (its task runs on the seeded agent, which never ends it): a
+    // STARTING → ACTIVE while the refused calls are made would count as a change they made (it
+    // did once, on a loaded machine)
+    await waitFor(
+      async () => {
+        const runs = (await s.api('GET', `/v1/jobs/${s.jobId}?embed=activeRuns`)).body.activeRuns as Array<{ status: string }> | undefined;
+        return runs !== undefined && runs.every((r) => r.status === 'ACTIVE');
+      },
+      30_000,
+      'the seeded job run to be ACTIVE',
+    );
     creds = [
       { name: 'no token', role: 'none' },
       { name: 'wrong Bearer token', header: 'Bearer yga_wrong-token', role: 'none' },
