@@ -115,10 +115,21 @@ describe('agent launch and kill', () => {
     assert.equal(wrapper.sid, pid, 'in its own session');
     assert.notEqual(wrapper.pgrp, procStat(process.pid)!.pgrp);
     if (isRoot()) assert.equal(uidOf(pid), 65534, 'runs as nobody');
-    // `sleep 30` is plain words: the wrapper runs sleep itself, with no second shell between
-    const kids = childrenOf(pid);
+    // `sleep 30` is plain words: the wrapper runs sleep itself, with no second shell between.
+    // Released, the wrapper forks its child a moment after TASK_RUNNING: wait for the exec (until
+    // then the child's cmdline is the wrapper's own)
+    const own = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    let kids: number[] = [];
+    let cmdline = own;
+    const until = Date.now() + 5000;
+    while (Date.now() < until) {
+      kids = childrenOf(pid);
+      cmdline = kids.length === 1 ? readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8') : own;
+      if (cmdline !== own) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
     assert.equal(kids.length, 1, 'the wrapper has one child');
-    assert.equal(readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8'), 'sleep\u000030\u0000');
+    assert.equal(cmdline, 'sleep\u000030\u0000');
 
     const version = agent.cgroupVersion;
     if (version !== null) {

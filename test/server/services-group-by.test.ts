@@ -99,6 +99,7 @@ describe('services: instances waiting with no offer at hand', { timeout: 60_000 
     await waitFor(() => m!.master.listOffers().length === 0 && m!.services.queueEntries().some((e) => e.appId === '/huge' && e.offersProcessed >= 4), 5000, 'the four offers declined');
     // 0.5 cpus an instance: two agents' worth, and no constraint to wait on
     await m.services.deploy([{ id: '/plain', to: app({ id: '/plain', cmd: 'sleep 600', instances: 4, cpus: 0.5, mem: 32 }) }]);
-    await waitFor(() => m!.services.tasksOf('/plain').length === 4, 3000, 'all four placed, without waiting for a filter to lapse or a cycle');
+    // the next cycle is a minute away: 10 s is room for a loaded machine, not for a cycle
+    await waitFor(() => m!.services.tasksOf('/plain').length === 4, 10_000, 'all four placed, without waiting for a filter to lapse or a cycle');
   });
 });
