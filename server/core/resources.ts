@@ -49,7 +49,10 @@ export function roundScalar(x: number): number {
 // ---------------------------------------------------------------------------
 // Ranges
 
-/** Sorted, merged (overlapping and adjacent) copy of `ranges`. Fresh tuples: callers may mutate. */
+/**
+ * Sorted, merged (overlapping and adjacent) copy of `ranges`: a new array, whose tuples may be
+ * those of `ranges` (ranges are values: nothing changes a tuple in place).
+ */
 export function normalizeRanges(ranges: readonly Range[]): Range[] {
   if (ranges.length === 0) return [];
   // most ranges are normalized already (an agent's, an offer's, a task's): no copies, no sort.

@@ -72,7 +72,7 @@ describe('S2: impostors are refused', { timeout: 120_000 }, () => {
       refused++;
     } finally {
       await agent.stop();
-      env.cleanup();
+      await env.cleanup();
     }
     assert.equal(s.m.master.listAgents().length, 1, 'no agent joined');
     assert.equal(firstDifference(before, await fingerprint(s)), undefined, 'nothing changed');

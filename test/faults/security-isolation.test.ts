@@ -64,7 +64,7 @@ describe('S3: hostile tasks are contained by the isolators', { skip, timeout: 18
   after(async () => {
     await shutdownAgent(agent);
     await master?.close();
-    env?.cleanup();
+    await env?.cleanup();
   });
 
   it('fails a task at twice its memory with REASON_CONTAINER_LIMITATION_MEMORY', async () => {

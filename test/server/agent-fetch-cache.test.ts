@@ -89,7 +89,7 @@ describe('agent fetch cache', () => {
     await shutdownAgent(agent);
     await master?.close();
     await files?.close();
-    env?.cleanup();
+    await env?.cleanup();
   });
 
   /** Launches a task that runs `command` with these URIs; resolves with its final update and stdout. */
@@ -257,7 +257,7 @@ describe('agent fetch cache eviction', () => {
       await shutdownAgent(agent);
       await master.close();
       await files.close();
-      env.cleanup();
+      await env.cleanup();
     }
   });
 

@@ -61,7 +61,7 @@ describe('agent files', () => {
   after(async () => {
     await shutdownAgent(agent);
     await master?.close();
-    env?.cleanup();
+    await env?.cleanup();
   });
 
   it('browses the sandbox root and sub directories', async () => {

@@ -126,7 +126,7 @@ describe('agent health checks', () => {
   after(async () => {
     await shutdownAgent(agent);
     await master?.close();
-    env?.cleanup();
+    await env?.cleanup();
   });
 
   it('an HTTP check that passes makes the task healthy with one update, not one per check', async () => {
@@ -398,7 +398,7 @@ describe('agent health checks across a restart', () => {
     } finally {
       await shutdownAgent(agent);
       await master.close();
-      env.cleanup();
+      await env.cleanup();
     }
   });
 });

@@ -76,7 +76,7 @@ describe('agent launch and kill', () => {
   after(async () => {
     await shutdownAgent(agent);
     await master?.close();
-    env?.cleanup();
+    await env?.cleanup();
   });
 
   it('registers with hostname, resources, isolators and version', async () => {
@@ -343,7 +343,7 @@ describe('agent shutdown', () => {
     } finally {
       await shutdownAgent(agent);
       await master.close();
-      env.cleanup();
+      await env.cleanup();
     }
   });
 });
@@ -384,7 +384,7 @@ describe('agent cgroups on stop', () => {
     } finally {
       await shutdownAgent(agent);
       await master.close();
-      env.cleanup();
+      await env.cleanup();
     }
   });
 });
@@ -410,7 +410,7 @@ describe('agent without cgroups', () => {
     } finally {
       await shutdownAgent(agent);
       await master.close();
-      env.cleanup();
+      await env.cleanup();
     }
   });
 });

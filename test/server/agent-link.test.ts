@@ -37,7 +37,7 @@ describe('agent link', () => {
     for (const p of procs.splice(0)) await p.kill9();
     for (const a of agents.splice(0)) await shutdownAgent(a);
     for (const m of masters.splice(0)) await m.close();
-    for (const e of envs.splice(0)) e.cleanup();
+    for (const e of envs.splice(0)) await e.cleanup();
   });
 
   it('with a wrong secret it never registers, reports the auth failure and keeps retrying', async () => {

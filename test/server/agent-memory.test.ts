@@ -35,7 +35,7 @@ for (const cgroups of [true, false]) {
     after(async () => {
       await shutdownAgent(agent);
       await master?.close();
-      env?.cleanup();
+      await env?.cleanup();
     });
 
     it('reports the isolators it really uses', () => {

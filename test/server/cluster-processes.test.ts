@@ -8,9 +8,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commandTask, SchedulerClient } from '../support/mesos-client.js';
-import { checkpointedPid, freePort, killCheckpointedTasks, processAlive, waitHealthy, YaguraProcess } from '../support/processes.js';
+import { checkpointedPid, freePort, killCheckpointedTasks, processAlive, removeAgentCgroups, waitHealthy, YaguraProcess } from '../support/processes.js';
 import { waitFor } from '../support/cluster.js';
-import { removeAgentCgroupTree } from '../support/agent-leftovers.js';
 import type { TaskView } from '../../protocol/types.js';
 
 describe('a cluster of real processes', { timeout: 180_000 }, () => {
@@ -74,7 +73,7 @@ describe('a cluster of real processes', { timeout: 180_000 }, () => {
     killCheckpointedTasks(workDir);
     // the agent died by SIGKILL with sleeper-1 and in-flight running: nothing removed their
     // cgroups or its own, and each run would leave them on the machine
-    removeAgentCgroupTree('node-a', workDir);
+    await removeAgentCgroups('node-a', workDir);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -108,11 +108,21 @@ export function killCheckpointedTasks(workDir: string): void {
   if (!existsSync(dir)) return;
   for (const id of readdirSync(dir)) {
     try {
-      const cp = JSON.parse(readFileSync(join(dir, id, 'task.json'), 'utf8')) as { pid?: number };
-      if (cp.pid) process.kill(-cp.pid, 'SIGKILL');
+      const cp = JSON.parse(readFileSync(join(dir, id, 'task.json'), 'utf8')) as { pid?: number; pidStartTime?: number };
+      // only while the pid is still the wrapper the agent started: a reused pid is never signalled
+      if (cp.pid && (cp.pidStartTime === undefined || startTime(cp.pid) === cp.pidStartTime)) process.kill(-cp.pid, 'SIGKILL');
     } catch {
       // no checkpoint or already gone
     }
+  }
+}
+
+function startTime(pid: number): number | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return null;
   }
 }
 

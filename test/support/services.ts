@@ -7,7 +7,7 @@ import { Agent } from '../../server/agent/agent.js';
 import { normalizeApp, type AppDefinition } from '../../server/frameworks/services/app-definition.js';
 import type { Resources } from '../../protocol/types.js';
 import { startMaster, type TestMaster } from './cluster.js';
-import { killCheckpointedTaskGroups, removeAgentCgroupTree } from './agent-leftovers.js';
+import { killCheckpointedTasks, removeAgentCgroups } from './processes.js';
 import type { BuildOptions } from '../../server/app.js';
 
 export function app(json: Record<string, unknown>): AppDefinition {
@@ -71,8 +71,8 @@ export async function servicesCluster(opts: Partial<BuildOptions> = {}, dir = mk
       // What no running agent shut down (one the test stopped, or a failed shutdown) would
       // run on and keep its cgroups, which no agent removes once the work dir is gone.
       for (const [workDir, hostname] of workDirs) {
-        killCheckpointedTaskGroups(workDir);
-        removeAgentCgroupTree(hostname, workDir);
+        killCheckpointedTasks(workDir);
+        await removeAgentCgroups(hostname, workDir);
       }
       await m.dispose();
       rmSync(dir, { recursive: true, force: true });

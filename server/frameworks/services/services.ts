@@ -60,6 +60,15 @@ const REASON_TEXT: Record<string, string> = {
   UnfulfilledCapability: 'no agent offers the container runtime it needs (e.g. Docker)',
 };
 
+/** An app's tasks by state, and its running deployments. */
+export interface AppCounts {
+  staged: number;
+  running: number;
+  healthy: number;
+  unhealthy: number;
+  deployments: string[];
+}
+
 export interface AppRecord {
   def: AppDefinition;
   versionInfo: { lastScalingAt: string; lastConfigChangeAt: string };
@@ -302,10 +311,14 @@ export class ServicesFramework implements SchedulerConnection {
   }
 
   /** An app's task counts and running deployments (what GET /v2/apps lists with each app), without the rest of its view. */
-  appCounts(id: string): { staged: number; running: number; healthy: number; unhealthy: number; deployments: string[] } {
-    const c = { staged: 0, running: 0, healthy: 0, unhealthy: 0, deployments: [] as string[] };
-    if (!this.apps.has(id)) return c;
-    for (const t of this.tasksOf(id)) {
+  appCounts(id: string): AppCounts {
+    return this.apps.has(id) ? this.counts(id, this.tasksOf(id)) : { staged: 0, running: 0, healthy: 0, unhealthy: 0, deployments: [] };
+  }
+
+  /** One pass over an app's tasks: a snapshot makes the views of every app (1,000 apps × 100 tasks). */
+  private counts(id: string, all: readonly TaskView[]): AppCounts {
+    const c: AppCounts = { staged: 0, running: 0, healthy: 0, unhealthy: 0, deployments: [] };
+    for (const t of all) {
       if (t.state === 'TASK_RUNNING') {
         c.running++;
         if (t.healthy === true) c.healthy++;
@@ -608,7 +621,7 @@ export class ServicesFramework implements SchedulerConnection {
       this.queue.delete(id);
       this.unpublished.add(id);
     }
-    const pending = [...wants.values()].reduce((a, b) => a + b, 0); const T0 = performance.now();
+    const pending = [...wants.values()].reduce((a, b) => a + b, 0);
     // the master's record is the truth: it survives a restart, a flag of ours would not
     const suppressed = this.master.getFramework(SERVICES_FRAMEWORK_ID)?.suppressed ?? false;
     if (pending > 0 && suppressed) this.master.revive(SERVICES_FRAMEWORK_ID);
@@ -685,7 +698,6 @@ export class ServicesFramework implements SchedulerConnection {
         launches.set(p.offerId, list);
       }
     }
-    if (process.env.YG_TRACE_TICK) { let placed = 0; for (const l of launches.values()) placed += l.length; process.stderr.write(`TICK ${(performance.now()/1000).toFixed(2)} pending ${pending} offers ${offers.length} placed ${placed} wanted ${wanted.size} ms ${(performance.now()-T0).toFixed(0)}\n`); }
     for (const [offerId, list] of launches) {
       this.heldOffers.delete(offerId);
       this.master.accept(SERVICES_FRAMEWORK_ID, [offerId], list, WAITING_REFUSE_SECONDS).catch((err: unknown) => {
@@ -916,20 +928,7 @@ export class ServicesFramework implements SchedulerConnection {
   }
 
   private view(app: AppRecord, all: readonly TaskView[]): ServiceView {
-    // one pass: a snapshot makes the views of every app (1,000 apps × 100 tasks)
-    let running = 0;
-    let staged = 0;
-    let healthy = 0;
-    let unhealthy = 0;
-    for (const t of all) {
-      if (t.state === 'TASK_RUNNING') {
-        running++;
-        if (t.healthy === true) healthy++;
-        else if (t.healthy === false) unhealthy++;
-      } else if (t.state === 'TASK_STAGING' || t.state === 'TASK_STARTING') staged++;
-    }
-    const deployments: string[] = [];
-    for (const d of this.deploymentsByApp.get(app.def.id) ?? []) if (d.view.status === 'running') deployments.push(d.view.id);
+    const { running, staged, healthy, unhealthy, deployments } = this.counts(app.def.id, all);
     const queued = this.queue.get(app.def.id);
     const now = this.now();
     const delayed = queued && app.backoff.delayUntil > now;
@@ -1024,12 +1023,6 @@ interface Room {
 
 const fits = (a: Room, def: AppDefinition): boolean => a.cpus >= def.cpus && a.mem >= def.mem && a.disk >= def.disk;
 
-/**
- * Per GROUP_BY field, the values whose agents have room for an instance though none of them made
- * an offer at hand (their offers were declined a moment ago, or come in the next cycle): placement
- * spreads over those values too instead of piling onto the values it has offers from. Made once
- * per launch cycle, each field only when an app asks for it.
- */
 /** A connected, active agent's room, with what fields are read from. */
 interface AgentRoom extends Room {
   hostname: string;
