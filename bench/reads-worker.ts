@@ -1,15 +1,23 @@
 // A child process that reads API endpoints over real HTTP for bench/api-reads.bench.ts, as a
-// dashboard or a service-discovery poller would: per path one request in flight, the next sent
-// that path's gap after the last one's body has arrived. Each request's time (send → last byte) is
+// dashboard or a service-discovery poller would: per read one request in flight, the next sent
+// that read's gap after the last one's body has arrived. Each request's time (send → last byte) is
 // filed under the window that was open when it was sent; the parent opens and closes windows.
 //
-// parent → child: { type: 'start', url, token, reads: [{ path, gapMs }] } | { type: 'window', name: string | null } | { type: 'stop' }
-// child → parent: { type: 'started' } | { type: 'samples', samples: { [window]: { [path]: ms[] } }, errors: string[] }
+// parent → child: { type: 'start', url, token, reads: [Read] } | { type: 'window', name: string | null } | { type: 'stop' }
+// child → parent: { type: 'started' } | { type: 'samples', samples: { [window]: { [read's name]: ms[] } }, errors: string[] }
 
 import { Agent, request } from 'node:http';
 
+/** One read: a GET of `path`, or a POST of `body` (JSON) to it; its samples go under `name`. */
+export interface Read {
+  name: string;
+  path: string;
+  body?: string;
+  gapMs: number;
+}
+
 type FromParent =
-  | { type: 'start'; url: string; token: string; reads: Array<{ path: string; gapMs: number }> }
+  | { type: 'start'; url: string; token: string; reads: Read[] }
   | { type: 'window'; name: string | null }
   | { type: 'stop' };
 
@@ -21,35 +29,38 @@ const loops: Array<Promise<void>> = [];
 const send = (msg: unknown) => process.send?.(msg);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** GET with the body read to its end; resolves with the status. */
-function get(agent: Agent, base: URL, path: string, token: string): Promise<number> {
+/** The request with the answer's body read to its end; resolves with the status. */
+function readOnce(agent: Agent, base: URL, read: Read, token: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ agent, host: base.hostname, port: base.port, path, method: 'GET', headers: { authorization: `Bearer ${token}` } }, (res) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (read.body !== undefined) headers['content-type'] = 'application/json';
+    const req = request({ agent, host: base.hostname, port: base.port, path: read.path, method: read.body === undefined ? 'GET' : 'POST', headers }, (res) => {
       res.on('data', () => {});
       res.once('end', () => resolve(res.statusCode ?? 0));
       res.once('error', reject);
     });
     req.once('error', reject);
-    req.end();
+    req.end(read.body);
   });
 }
 
-async function loop(base: URL, path: string, token: string, gapMs: number): Promise<void> {
+async function loop(base: URL, read: Read, token: string): Promise<void> {
+  const { name, gapMs } = read;
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     while (running) {
       const label = window;
       const t0 = performance.now();
       try {
-        const status = await get(agent, base, path, token);
+        const status = await readOnce(agent, base, read, token);
         const ms = performance.now() - t0;
-        if (status !== 200) errors.push(`${path}: ${status}`);
-        else if (label) ((samples[label] ??= {})[path] ??= []).push(ms);
+        if (status !== 200) errors.push(`${name}: ${status}`);
+        else if (label) ((samples[label] ??= {})[name] ??= []).push(ms);
       } catch (err) {
-        errors.push(`${path}: ${(err as Error).message}`);
+        errors.push(`${name}: ${(err as Error).message}`);
         await sleep(500);
       }
-      if (errors.length > 100) throw new Error(`${path}: too many failed reads: ${errors.slice(0, 3).join('; ')}`);
+      if (errors.length > 100) throw new Error(`${name}: too many failed reads: ${errors.slice(0, 3).join('; ')}`);
       await sleep(gapMs);
     }
   } finally {
@@ -63,7 +74,7 @@ process.on('message', (raw) => {
     case 'start': {
       running = true;
       const base = new URL(msg.url);
-      for (const r of msg.reads) loops.push(loop(base, r.path, msg.token, r.gapMs).catch((err: Error) => void errors.push(err.message)));
+      for (const r of msg.reads) loops.push(loop(base, r, msg.token).catch((err: Error) => void errors.push(err.message)));
       send({ type: 'started' });
       return;
     }

@@ -130,7 +130,9 @@ export class SimProcess {
   private waiting = new Map<string, Array<(msg: Record<string, unknown>) => void>>();
 
   constructor() {
-    this.child = fork(join(ROOT, 'bench', 'sim-worker.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // BENCH_SIM_CHILD_PROF=<dir>: a CPU profile of the agents' process (run the master with --cpu-prof too)
+    const prof = process.env.BENCH_SIM_CHILD_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SIM_CHILD_PROF}`] : [];
+    this.child = fork(join(ROOT, 'bench', 'sim-worker.ts'), [], { cwd: ROOT, execArgv: ['--import', 'tsx', ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child.on('message', (raw) => {
       const msg = raw as Record<string, unknown>;
       const type = msg.type === 'error' ? 'registered' : String(msg.type);
@@ -256,6 +258,11 @@ async function run(): Promise<ScaleFigures> {
       clearTimeout(timer);
       clearInterval(progress);
       unsubscribe();
+    }
+    // the timed window on the clock of a CPU profile's timestamps (µs), to cut one to it
+    if (process.env.BENCH_SIM_CHILD_PROF) {
+      const mono = (t: number) => Math.round(Number(process.hrtime.bigint() / 1000n) - (performance.now() - t) * 1000);
+      log(`timed window: ${mono(t0)}–${mono(runningAt)} µs (the monotonic clock of a CPU profile)`);
     }
     log(`all running after ${((runningAt - t0) / 1000).toFixed(1)} s; checking constraints, measuring memory and snapshots…`);
     verify(app, apps);

@@ -105,7 +105,11 @@ test('GET_AGENTS, GET_FRAMEWORKS, GET_TASKS and GET_STATE in Mesos shape', async
   assert.equal(running.statuses.at(-1).state, 'TASK_RUNNING');
   assert.equal(tasks.completed_tasks[0].state, 'TASK_KILLED');
 
-  const state = (await op(m, { type: 'GET_STATE' })).body;
+  const stateReply = await op(m, { type: 'GET_STATE' });
+  // written as a stream, the tasks a chunk per turn (server/api/json-stream.ts), not in one go
+  assert.equal(stateReply.headers['transfer-encoding'], 'chunked');
+  assert.equal(stateReply.headers['content-length'], undefined);
+  const state = stateReply.body;
   assert.equal(state.type, 'GET_STATE');
   assert.deepEqual(Object.keys(state.get_state).sort(), ['get_agents', 'get_executors', 'get_frameworks', 'get_tasks']);
   assert.deepEqual(state.get_state.get_tasks.tasks.map((x: any) => x.task_id.value), ['svc-2']);
@@ -126,6 +130,11 @@ test('GET_AGENTS, GET_FRAMEWORKS, GET_TASKS and GET_STATE in Mesos shape', async
   assert.deepEqual(after.frameworks.map((x: any) => x.framework_info.id.value).filter((id: string) => !id.startsWith('yagura-')), []);
   assert.equal(after.completed_frameworks[0].framework_info.id.value, c.frameworkId);
   assert.equal(after.completed_frameworks[0].active, false);
+  // svc-2's text was kept by the reads above as TASK_RUNNING; its record changed, so it is new
+  await waitFor(() => m.app.master.listTasks().find((x) => x.id === 'svc-2')?.state === 'TASK_KILLED', 'svc-2 killed');
+  const killed = (await op(m, { type: 'GET_TASKS' })).body.get_tasks;
+  assert.deepEqual(killed.tasks, []);
+  assert.deepEqual(killed.completed_tasks.map((x: any) => [x.task_id.value, x.state, x.statuses.at(-1).state]).sort(), [['svc-1', 'TASK_KILLED', 'TASK_KILLED'], ['svc-2', 'TASK_KILLED', 'TASK_KILLED']]);
 });
 
 test('DRAIN_AGENT kills the tasks with the grace period, then the agent is DRAINED; REACTIVATE_AGENT brings offers back', async (t) => {

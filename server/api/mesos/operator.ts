@@ -8,6 +8,7 @@ import { addResources, emptyResources } from '../../core/resources.js';
 import type { Master } from '../../master/master.js';
 import { ApiError, badRequest, isRecord } from '../errors.js';
 import { requireAdmin } from '../http.js';
+import { Deferred, jsonStream } from '../json-stream.js';
 import {
   id,
   isRegisteredAgent,
@@ -76,7 +77,9 @@ export function registerOperatorApi(app: FastifyInstance, deps: OperatorApiDeps,
       return reply.code(200).send();
     }
     if (type === 'SUBSCRIBE') return mirror.subscribe(req, reply);
-    return { type, [type.toLowerCase()]: read(type, req) };
+    // written a chunk of tasks per turn (GET_STATE and GET_TASKS of 100,000 tasks are tens of
+    // megabytes): the master goes on between the chunks
+    return reply.type('application/json; charset=utf-8').send(jsonStream({ type, [type.toLowerCase()]: read(type, req) }));
   });
 
   function read(type: string, req: FastifyRequest): Json {
@@ -93,15 +96,15 @@ export function registerOperatorApi(app: FastifyInstance, deps: OperatorApiDeps,
       case 'GET_METRICS':
         return { metrics: metrics(master, now) };
       case 'GET_STATE':
-        return getState(live(), master, deps);
+        return getState(live(), master, deps, true);
       case 'GET_AGENTS':
-        return getAgents(master.listAgents(), master, deps);
+        return getAgents(master.listAgents(), master, deps, true);
       case 'GET_FRAMEWORKS':
         return getFrameworks(master.listFrameworks(), master.listTasks(), master, deps);
       case 'GET_EXECUTORS':
         return { executors: [], orphan_executors: [] };
       case 'GET_TASKS':
-        return getTasks(master.listTasks());
+        return getTasks(master.listTasks(), true);
       case 'GET_ROLES':
         return getRoles(master.listFrameworks(), master.listTasks());
       case 'GET_WEIGHTS':
@@ -180,11 +183,19 @@ function allocatedByFramework(tasks: TaskView[]): Map<string, ReturnType<typeof 
   return out;
 }
 
-function getAgents(agents: AgentView[], master: Master, deps: OperatorApiDeps): Json {
+/**
+ * `items.map(render)`; in an answer written as a stream (`streamed`), a Deferred of them instead,
+ * written a chunk per turn (server/api/json-stream.ts), with `texts` kept across answers.
+ */
+function list<T extends object>(streamed: boolean, items: T[], render: (item: T) => Json, texts?: WeakMap<T, string>): Json[] | Deferred<T> {
+  return streamed ? new Deferred(items, render, texts) : items.map(render);
+}
+
+function getAgents(agents: AgentView[], master: Master, deps: OperatorApiDeps, streamed: boolean): Json {
+  // rendered now, as their offers and links change: only their texts are written later
+  const rendered = agents.filter(isRegisteredAgent).map((a) => mesosAgent(a, master.isAgentConnected(a.id), master.offeredOn(a.id), deps.drains.get(a.id)));
   return {
-    agents: agents
-      .filter(isRegisteredAgent)
-      .map((a) => mesosAgent(a, master.isAgentConnected(a.id), master.offeredOn(a.id), deps.drains.get(a.id))),
+    agents: list(streamed, rendered, (a) => a),
     recovered_agents: [],
   };
 }
@@ -205,23 +216,30 @@ function getFrameworks(frameworks: FrameworkView[], tasks: TaskView[], master: M
   };
 }
 
-function getTasks(tasks: TaskView[]): Json {
+/**
+ * Each task's text in GET_TASKS and GET_STATE, kept by its record, as the state document's
+ * (server/api/mesos/state.ts): the master's task views are frozen and replaced on change. Only
+ * a streamed answer uses it; the SUBSCRIBE mirror's state is rendered afresh.
+ */
+const mesosTaskTexts = new WeakMap<TaskView, string>();
+
+function getTasks(tasks: TaskView[], streamed: boolean): Json {
   const split = splitTasks(tasks);
   return {
     pending_tasks: [],
-    tasks: split.tasks.map(mesosTask),
-    unreachable_tasks: split.unreachable.map(mesosTask),
-    completed_tasks: split.completed.map(mesosTask),
+    tasks: list(streamed, split.tasks, mesosTask, mesosTaskTexts),
+    unreachable_tasks: list(streamed, split.unreachable, mesosTask, mesosTaskTexts),
+    completed_tasks: list(streamed, split.completed, mesosTask, mesosTaskTexts),
     orphan_tasks: [],
   };
 }
 
-function getState(c: Cluster, master: Master, deps: OperatorApiDeps): Json {
+function getState(c: Cluster, master: Master, deps: OperatorApiDeps, streamed: boolean): Json {
   return {
-    get_tasks: getTasks(c.tasks),
+    get_tasks: getTasks(c.tasks, streamed),
     get_executors: { executors: [], orphan_executors: [] },
     get_frameworks: getFrameworks(c.frameworks, c.tasks, master, deps),
-    get_agents: getAgents(c.agents, master, deps),
+    get_agents: getAgents(c.agents, master, deps, streamed),
   };
 }
 
@@ -328,7 +346,7 @@ export class Mirror {
   attach(send: (event: Json) => void): { state: Json; detach(): void } {
     const { agents, tasks, frameworks } = this.state ?? this.load();
     const cluster: Cluster = { agents: [...agents.values()], tasks: [...tasks.values()], frameworks: [...frameworks.values()] };
-    const state = getState(cluster, this.master, this.deps);
+    const state = getState(cluster, this.master, this.deps, false);
     this.subscribers.add(send);
     return {
       state,
