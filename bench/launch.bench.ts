@@ -132,6 +132,7 @@ export async function runLaunchBench(): Promise<BenchResult[]> {
   rmSync(raw.dir, { recursive: true, force: true });
   await new Promise((r) => setTimeout(r, FREED_INODES_AGE_MS));
   const round = (x: number) => Math.round(x * 10) / 10;
+  process.stderr.write(`  launch: raw spawn loop ${baseline.toFixed(0)} ms, Yagura ${mine.toFixed(0)} ms: ${(mine / baseline).toFixed(2)}×\n`);
   // issue #8: ≤ 1.3× the raw spawn loop
   return [{ name: `${TASKS} sleep tasks to TASK_RUNNING (vs raw spawn)`, value: round(mine), unit: 'ms', baseline: round(baseline), ratio: Math.round((mine / baseline) * 100) / 100, target: [ratioAtMost(1.3)] }];
 }
