@@ -112,9 +112,12 @@ describe('agent recovery', () => {
     cleanups.push(() => proc.kill9());
     await master.waitForRegister();
     // Ignores TERM, so the kill is still in its grace period when the agent dies.
-    master.send({ type: 'launch', task: launchSpec('stubborn', "trap '' TERM; while :; do sleep 1; done", { killGracePeriodMs: 60_000 }) });
+    master.send({ type: 'launch', task: launchSpec('stubborn', "trap '' TERM; : > trapped; while :; do sleep 1; done", { killGracePeriodMs: 60_000 }) });
     await master.waitForStatus('stubborn', 'TASK_RUNNING');
     const { pid } = checkpoint(env.workDir, 'stubborn');
+    // RUNNING comes once the command is started, not once its shell has set the trap: a TERM
+    // before that ends it (seen once in CI: the task was dead before the agent was killed)
+    await until('the task to ignore TERM', () => existsSync(path.join(env.workDir, 'sandboxes', 'stubborn', 'trapped')));
     // the grace must outlast the time to see TASK_KILLING and kill the agent (on a loaded CI
     // machine 500 ms did not: the agent had already SIGKILLed the task), and ends while it is down
     master.send({ type: 'kill', taskId: 'stubborn', gracePeriodMs: 3000 });
