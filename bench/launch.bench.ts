@@ -125,7 +125,8 @@ export async function runLaunchBench(): Promise<BenchResult[]> {
   // The raw loop first, in a fresh process. Run after Yagura's phase, it was 1.5–2× slower for
   // about a minute (the process has grown by then, and each fork copies its page tables), which
   // would flatter Yagura. Its sandboxes stay until Yagura's phase is over: removed in between,
-  // Yagura's phase took 6.2 s in trials (1.34–1.52×), against 3.5–4.3 s (0.78–0.99×) with them kept (FREED_INODES_AGE_MS).
+  // they made Yagura's phase take 6.2 s in trials (1.34–1.52×), against 3.5–4.3 s (0.78–0.99×)
+  // with them kept (FREED_INODES_AGE_MS).
   const raw = await rawSpawn(TASKS);
   const baseline = raw.ms;
   const mine = await yaguraLaunch(TASKS);

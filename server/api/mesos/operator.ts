@@ -195,7 +195,7 @@ function getAgents(agents: AgentView[], master: Master, deps: OperatorApiDeps, s
   // rendered now, as their offers and links change: only their texts are written later
   const rendered = agents.filter(isRegisteredAgent).map((a) => mesosAgent(a, master.isAgentConnected(a.id), master.offeredOn(a.id), deps.drains.get(a.id)));
   return {
-    agents: list(streamed, rendered, (a) => a),
+    agents: streamed ? new Deferred(rendered) : rendered,
     recovered_agents: [],
   };
 }
