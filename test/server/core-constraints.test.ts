@@ -1,9 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  ConstraintTracker,
   checkConstraints,
   constraintViolations,
   fieldValue,
+  mayHost,
   parseConstraints,
   toMarathonConstraints,
   type Constraint,
@@ -312,5 +314,40 @@ describe('constraints: constraintViolations', () => {
     const instances = [zone('a'), zone('a'), zone('a'), zone('b')];
     assert.deepEqual(constraintViolations([c('zone', 'GROUP_BY')], instances), []);
     assert.deepEqual(constraintViolations([], instances), []);
+  });
+});
+
+describe('constraints: mayHost (whether an agent could ever take an instance)', () => {
+  const agent = on('a1.example', { zone: 'eu-1', rack: 'r7' });
+  const rows: Array<[Constraint, boolean]> = [
+    [c('rack', 'LIKE', 'r[0-9]'), true],
+    [c('rack', 'LIKE', 'r1.*'), false],
+    [c('rack', 'LIKE', '('), false], // does not compile
+    [c('rack', 'UNLIKE', 'r7'), false],
+    [c('rack', 'UNLIKE', 'r8'), true],
+    [c('missing', 'UNLIKE', 'x'), true], // a missing attribute passes UNLIKE only
+    [c('missing', 'LIKE', '.*'), false],
+    [c('zone', 'IS', 'eu-1'), true],
+    [c('zone', 'IS', 'eu-2'), false],
+    [c('zone', 'CLUSTER', 'eu-2'), false],
+    [c('zone', 'CLUSTER'), true],
+    [c('hostname', 'UNIQUE'), true],
+    [c('zone', 'MAX_PER', '1'), true],
+    [c('zone', 'GROUP_BY'), true],
+    [c('missing', 'GROUP_BY'), false],
+    [c('missing', 'MAX_PER', '3'), false],
+  ];
+  for (const [constraint, expected] of rows) {
+    it(`${toMarathonConstraints([constraint])[0]!.join(' ')} → ${expected}`, () => {
+      assert.equal(mayHost([constraint], agent), expected);
+      // the tracker's answer for the first instance is the same
+      const t = new ConstraintTracker([constraint], []);
+      assert.equal(t.passes(0, agent), expected);
+    });
+  }
+  it('every constraint must accept', () => {
+    assert.equal(mayHost([c('rack', 'LIKE', 'r.*'), c('zone', 'IS', 'eu-1')], agent), true);
+    assert.equal(mayHost([c('rack', 'LIKE', 'r.*'), c('zone', 'IS', 'us-1')], agent), false);
+    assert.equal(mayHost([], agent), true);
   });
 });

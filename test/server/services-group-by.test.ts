@@ -102,4 +102,31 @@ describe('services: instances waiting with no offer at hand', { timeout: 60_000 
     // the next cycle is a minute away: 10 s is room for a loaded machine, not for a cycle
     await waitFor(() => m!.services.tasksOf('/plain').length === 4, 10_000, 'all four placed, without waiting for a filter to lapse or a cycle');
   });
+
+  it('ask only for agents their constraints on the agent alone could accept', async () => {
+    // no filter lapses and no full cycle comes: the app gets offers only from the agents asked for
+    m = await startMaster({ master: { allocationIntervalMs: 60_000, now: () => 1_000_000 }, servicesTickMs: 50 });
+    await m.services.deploy([{ id: '/huge', to: app({ id: '/huge', cmd: 'sleep 600', instances: 1, cpus: 64, mem: 32 }) }]);
+    const small = { cpus: 1, mem: 1024, disk: 100, ports: [[31000, 31010]] as Array<[number, number]> };
+    // 36 agents in racks the app refuses, then 4 it takes
+    for (let i = 1; i <= 40; i++) {
+      const attributes = { rack: i > 36 ? `fit-${i}` : `other-${i}` };
+      m.master.registerAgent(fakeAgentConnection(), registerMessage(`node-${i}`, { resources: small, attributes }));
+    }
+    await waitFor(() => m!.master.listOffers().length === 0 && m!.services.queueEntries().some((e) => e.appId === '/huge' && e.offersProcessed >= 40), 5000, 'the forty offers declined');
+    const asked: string[] = [];
+    const offerNow = m.master.offerNow.bind(m.master);
+    m.master.offerNow = (frameworkId, agentIds) => {
+      const ids = [...agentIds];
+      if (frameworkId === SERVICES_FRAMEWORK_ID) asked.push(...ids);
+      offerNow(frameworkId, ids);
+    };
+    await m.services.deploy([{ id: '/picky', to: app({ id: '/picky', cmd: 'sleep 600', instances: 4, cpus: 0.5, mem: 32, constraints: [['rack', 'LIKE', 'fit-.*']] }) }]);
+    await waitFor(() => m!.services.tasksOf('/picky').length === 4, 10_000, 'all four placed');
+    const rack = (agentId: string) => m!.master.getAgent(agentId)!.attributes.rack!;
+    assert.ok(m.services.tasksOf('/picky').every((t) => rack(t.agentId).startsWith('fit-')));
+    // /huge fits on no agent, so every agent asked for was for /picky: none in a rack it refuses
+    assert.ok(asked.length > 0, 'the framework asked for agents');
+    assert.deepEqual(asked.map(rack).filter((r) => !r.startsWith('fit-')), []);
+  });
 });

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isTerminal, type DeploymentActionName, type DeploymentView, type ServiceView, type TaskView } from '../../../protocol/types.js';
 import { ApiError, conflict, notFound } from '../../api/errors.js';
-import { fieldValue } from '../../core/constraints.js';
+import { fieldValue, mayHost } from '../../core/constraints.js';
 import { OfferPool, type PlacementOffer } from '../../core/placement.js';
 import { isLimbo } from '../../core/task-state.js';
 import type { Master } from '../../master/master.js';
@@ -47,6 +47,8 @@ const OFFER_NOW_EVERY_MS = 250;
 /** Agents asked for, at most, for one app's instances still to place, and in all at one time. */
 const ASK_PER_APP = 32;
 const ASK_AT_MOST = 256;
+/** Agents looked at, at most, for one app's ask: the next ask goes on from there. */
+const ASK_SCAN_AT_MOST = 2048;
 /** How long the agents' room read for asking (AgentRooms) is used before it is read again. */
 const ROOM_FOR_MS = 250;
 
@@ -1121,8 +1123,9 @@ class ClusterRoom {
   }
 
   /**
-   * Adds to `into` agents with room for the app in each of its roomy values: enough for the
-   * instances still to place, spread over the values (at most 16 a value).
+   * Adds to `into` agents with room for the app in each of its roomy values, that its
+   * constraints could accept (`mayHost`): enough for the instances still to place, spread over
+   * the values (at most 16 a value).
    */
   agentsFor(def: AppDefinition, roomy: ReadonlyMap<string, ReadonlySet<string>>, missing: number, into: Set<string>): void {
     for (const [field, values] of roomy) {
@@ -1132,7 +1135,7 @@ class ClusterRoom {
         let n = 0;
         for (const a of byValue.get(value) ?? []) {
           if (n >= per) break;
-          if (this.free(a, def)) {
+          if (this.free(a, def) && mayHost(def.constraints, a)) {
             into.add(a.id);
             n++;
           }
@@ -1143,18 +1146,21 @@ class ClusterRoom {
 
   /**
    * Adds to `into` agents with room for one more instance of the app, beyond those already
-   * there: as many as the instances still to place, at most ASK_PER_APP for the app and
-   * ASK_AT_MOST in all. Its constraints are left to the offers that come.
+   * there, that its constraints could accept (`mayHost`: the ones that look at the agent alone;
+   * the counted ones are left to the offers that come): as many as the instances still to
+   * place, at most ASK_PER_APP for the app and ASK_AT_MOST in all, looking at ASK_SCAN_AT_MOST
+   * agents at most.
    */
   anyAgentsFor(def: AppDefinition, missing: number, into: Set<string>): void {
     const all = this.rooms.all();
     if (all.length === 0) return;
     let n = 0;
     const want = Math.min(missing, ASK_PER_APP);
+    const scan = Math.min(all.length, ASK_SCAN_AT_MOST);
     // from where the last app stopped: the apps of one cycle ask for different agents
-    for (let seen = 0; seen < all.length && n < want && into.size < ASK_AT_MOST; seen++) {
+    for (let seen = 0; seen < scan && n < want && into.size < ASK_AT_MOST; seen++) {
       const a = all[this.cursor.at++ % all.length]!;
-      if (into.has(a.id) || !this.free(a, def)) continue;
+      if (into.has(a.id) || !this.free(a, def) || !mayHost(def.constraints, a)) continue;
       into.add(a.id);
       n++;
     }
