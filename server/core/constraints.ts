@@ -200,35 +200,25 @@ export function fieldValue(agent: PlacedOn, field: string): string | undefined {
 }
 
 /**
- * Whether `agent` could host an instance under `constraints` whatever else runs: the ones that
- * look at the agent alone (LIKE, UNLIKE, IS, CLUSTER with a value) accept it, and it has the
- * field of every other one (Marathon: a missing attribute fails every operator but UNLIKE). The
- * counted ones (UNIQUE, MAX_PER, GROUP_BY, CLUSTER without a value) are not judged: they depend
- * on where the instances are. The same answers as ConstraintTracker's, before any instance.
+ * Whether an agent could host an instance under `constraints` whatever else runs: what a
+ * ConstraintTracker with no instance yet answers. The ones that look at the agent alone (LIKE,
+ * UNLIKE, IS, CLUSTER with a value) must accept it, and it must have the field of every other
+ * one (Marathon: a missing attribute fails every operator but UNLIKE); the counted ones (UNIQUE,
+ * MAX_PER, GROUP_BY, CLUSTER without a value) depend on where instances are, and pass. Made
+ * once and asked for many agents.
  */
+export function hostTest(constraints: readonly Constraint[]): (agent: PlacedOn) => boolean {
+  if (constraints.length === 0) return () => true;
+  const t = new ConstraintTracker(constraints, []);
+  return (agent) => {
+    for (let i = 0; i < constraints.length; i++) if (!t.passes(i, agent)) return false;
+    return true;
+  };
+}
+
+/** hostTest for one agent. */
 export function mayHost(constraints: readonly Constraint[], agent: PlacedOn): boolean {
-  for (const c of constraints) {
-    const v = fieldValue(agent, c.field);
-    if (v === undefined) {
-      if (c.operator === 'UNLIKE') continue;
-      return false;
-    }
-    switch (c.operator) {
-      case 'IS':
-        if (v !== c.value) return false;
-        break;
-      case 'CLUSTER':
-        if (c.value !== undefined && c.value !== '' && v !== c.value) return false;
-        break;
-      case 'LIKE':
-      case 'UNLIKE': {
-        const re = c.value === undefined ? null : fullMatchRegex(c.value);
-        if (re === null || re.test(v) !== (c.operator === 'LIKE')) return false;
-        break;
-      }
-    }
-  }
-  return true;
+  return hostTest(constraints)(agent);
 }
 
 // ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentCgroupName } from '../../server/agent/agent.js';
 import { Isolation } from '../../server/agent/isolators.js';
+import { parseStat } from '../../server/agent/proc.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -119,8 +120,7 @@ export function killCheckpointedTasks(workDir: string): void {
 
 function startTime(pid: number): number | null {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[19]);
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.startTime ?? null;
   } catch {
     return null;
   }

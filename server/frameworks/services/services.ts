@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isTerminal, type DeploymentActionName, type DeploymentView, type ServiceView, type TaskView } from '../../../protocol/types.js';
 import { ApiError, conflict, notFound } from '../../api/errors.js';
-import { fieldValue, mayHost } from '../../core/constraints.js';
+import { fieldValue, hostTest } from '../../core/constraints.js';
 import { OfferPool, type PlacementOffer } from '../../core/placement.js';
 import { isLimbo } from '../../core/task-state.js';
 import type { Master } from '../../master/master.js';
@@ -1124,10 +1124,11 @@ class ClusterRoom {
 
   /**
    * Adds to `into` agents with room for the app in each of its roomy values, that its
-   * constraints could accept (`mayHost`): enough for the instances still to place, spread over
+   * constraints could accept (`hostTest`): enough for the instances still to place, spread over
    * the values (at most 16 a value).
    */
   agentsFor(def: AppDefinition, roomy: ReadonlyMap<string, ReadonlySet<string>>, missing: number, into: Set<string>): void {
+    const mayHost = hostTest(def.constraints);
     for (const [field, values] of roomy) {
       const per = Math.min(16, Math.ceil(missing / values.size));
       const byValue = this.rooms.field(field);
@@ -1135,7 +1136,7 @@ class ClusterRoom {
         let n = 0;
         for (const a of byValue.get(value) ?? []) {
           if (n >= per) break;
-          if (this.free(a, def) && mayHost(def.constraints, a)) {
+          if (this.free(a, def) && mayHost(a)) {
             into.add(a.id);
             n++;
           }
@@ -1146,7 +1147,7 @@ class ClusterRoom {
 
   /**
    * Adds to `into` agents with room for one more instance of the app, beyond those already
-   * there, that its constraints could accept (`mayHost`: the ones that look at the agent alone;
+   * there, that its constraints could accept (`hostTest`: the ones that look at the agent alone;
    * the counted ones are left to the offers that come): as many as the instances still to
    * place, at most ASK_PER_APP for the app and ASK_AT_MOST in all, looking at ASK_SCAN_AT_MOST
    * agents at most.
@@ -1157,10 +1158,11 @@ class ClusterRoom {
     let n = 0;
     const want = Math.min(missing, ASK_PER_APP);
     const scan = Math.min(all.length, ASK_SCAN_AT_MOST);
+    const mayHost = hostTest(def.constraints);
     // from where the last app stopped: the apps of one cycle ask for different agents
     for (let seen = 0; seen < scan && n < want && into.size < ASK_AT_MOST; seen++) {
       const a = all[this.cursor.at++ % all.length]!;
-      if (into.has(a.id) || !this.free(a, def) || !mayHost(def.constraints, a)) continue;
+      if (into.has(a.id) || !this.free(a, def) || !mayHost(a)) continue;
       into.add(a.id);
       n++;
     }
