@@ -183,29 +183,50 @@ export function makeTaskMetaDir(dir: string, user: UserInfo | null, recursive = 
 /**
  * The checkpoint writer: a worker thread that carries out one batch at a time with plain system
  * calls (through the thread pool, each task's view would be four queued operations, each with
- * its promise). Per message: each view `[file, data]` is written as task.json for readers (temp
- * file, rename: atomic against a crash of the agent, not fsynced; skipped when the task's meta
- * directory is not there yet); then the journal text is appended and fdatasynced (a new journal
- * file's directory is fsynced too: its name must be on disk before its contents count); then
- * `remove` files are deleted. Answers `{ id, size, error?, viewErrors }`.
+ * its promise). Per message: each view `[file, data]` is written as task.json for readers, not
+ * fsynced, and whole against a crash of the agent: over the old one in place when both fit in a
+ * page (a new file and a rename per save made and freed an inode each, and on ext4 without a
+ * journal every new inode skips those freed in the last 30 s), else a temp file renamed over it;
+ * skipped when the task's meta directory is not there yet. Then the journal text is appended and
+ * fdatasynced (a new journal file's directory is fsynced too: its name must be on disk before its
+ * contents count); then `remove` files are deleted. Answers `{ id, size, error?, viewErrors }`.
  */
 const WRITER_SOURCE = String.raw`'use strict';
 const { parentPort } = require('node:worker_threads');
 const fs = require('node:fs');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
-const { O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_RDONLY, O_DIRECTORY } = fs.constants;
+const { O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_DIRECTORY } = fs.constants;
 let jfd = -1, jfile = '', size = 0;
 function syncDir(dir) {
   let fd = -1;
   try { fd = fs.openSync(dir, O_RDONLY | O_DIRECTORY); fs.fsyncSync(fd); } catch {} finally { if (fd >= 0) fs.closeSync(fd); }
 }
 function writeAll(fd, buf) { for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off); }
+// One page at offset 0: a write that a killed process leaves whole or undone (the kernel checks
+// for a fatal signal between pages only).
+const PAGE = 4096;
+// Overwrites an existing task.json in place when both fit in one page, padded with spaces to the
+// old length (so no truncate can be left undone): no new inode, and no freed one. Only a file the
+// agent made (its owner, one link, a plain file). False: write it anew.
+function overwrite(file, buf) {
+  if (buf.length > PAGE) return false;
+  let fd;
+  try { fd = fs.openSync(file, O_WRONLY | O_NOFOLLOW | O_NONBLOCK); } catch { return false; }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.uid !== process.getuid() || st.nlink !== 1 || st.size > PAGE) return false;
+    const out = st.size > buf.length ? Buffer.concat([buf, Buffer.alloc(st.size - buf.length, 0x20)]) : buf;
+    return fs.writeSync(fd, out, 0, out.length, 0) === out.length;
+  } finally { fs.closeSync(fd); }
+}
 function view(file, data) {
+  const buf = Buffer.from(data);
+  if (overwrite(file, buf)) return;
   const tmp = file + '.tmp-' + process.pid + '-' + randomBytes(6).toString('hex');
   let fd;
   try { fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644); } catch (e) { if (e.code === 'ENOENT') return; throw e; }
-  try { writeAll(fd, Buffer.from(data)); } finally { fs.closeSync(fd); }
+  try { writeAll(fd, buf); } finally { fs.closeSync(fd); }
   try { fs.renameSync(tmp, file); } catch (e) { try { fs.unlinkSync(tmp); } catch {} throw e; }
 }
 function closeJournal() { if (jfd >= 0) try { fs.closeSync(jfd); } catch {} jfd = -1; jfile = ''; size = 0; }
@@ -353,7 +374,7 @@ export interface RecoveredCheckpoints {
  * Task checkpoints with group commit. A durable save is one line in the journal
  * (`<meta>/journal.<n>`): every save made while the previous write was on disk goes into one
  * append and one fdatasync, however many tasks it covers. Each save also rewrites the task's
- * task.json (temp file and rename, not fsynced): that is what readers see, and after a crash of
+ * task.json (whole against a crash of the agent, not fsynced; see WRITER_SOURCE): that is what readers see, and after a crash of
  * the agent alone it is current. After a crash of the machine, recovery takes, per task, the
  * newer (`rev`) of task.json and the journal's last record. When a generation grows past 16 MiB,
  * (and on `compact()`) the checkpoints of all live tasks are written into a new generation,

@@ -283,6 +283,8 @@ parentPort.on('message', (m) => {
 
 /** Spawner threads of the launcher: a fork returns only once the child has exec'd, so one thread would mostly wait. */
 const LAUNCHER_THREADS = 2;
+/** Spawns handed to one spawner thread at a time: the next one is there when a fork returns. */
+const SPAWNS_IN_FLIGHT = 2;
 
 export const LAUNCHER_SOURCE = String.raw`'use strict';
 process.title = 'yagura-launcher';
@@ -296,6 +298,7 @@ const send = (m) => {
   replies.push(JSON.stringify(m));
 };
 const spawners = [];
+const inFlight = new Map();
 let ready = 0;
 for (let i = 0; i < ${LAUNCHER_THREADS}; i++) {
   const w = new Worker(${JSON.stringify(SPAWNER_SOURCE)}, { eval: true, workerData: { wrapper: ${JSON.stringify(WRAPPER_SCRIPT)} } });
@@ -305,22 +308,41 @@ for (let i = 0; i < ${LAUNCHER_THREADS}; i++) {
       return;
     }
     if (m.ev !== 'spawned') owner.delete(m.id);
+    if (m.ev === 'spawned' || m.ev === 'error') {
+      inFlight.set(w, inFlight.get(w) - 1);
+      pump();
+    }
     send(m);
   });
   // a spawner that dies takes its wrappers' exits with it: the agent watches them through /proc
   w.on('error', () => process.exit(70));
   spawners.push(w);
+  inFlight.set(w, 0);
 }
-// which spawner a wrapper belongs to; each takes the next spawn in turn
+// which spawner a wrapper belongs to
 const owner = new Map();
-let turn = 0;
+// Spawns wait here and go to a spawner with fewer than SPAWNS_IN_FLIGHT of them: a spawner
+// takes its messages in order, so a go-ahead (or abandon) posted behind a long queue of spawns
+// would wait for all of them, and every wrapper waiting for its go-ahead holds an fd 3 open.
+let queue = [];
+let head = 0;
+function pump() {
+  for (const w of spawners) {
+    while (head < queue.length && inFlight.get(w) < ${SPAWNS_IN_FLIGHT}) {
+      const m = queue[head++];
+      owner.set(m.id, w);
+      inFlight.set(w, inFlight.get(w) + 1);
+      w.postMessage(m);
+    }
+  }
+  if (head === queue.length) { queue = []; head = 0; }
+}
 function onLine(line) {
   let m;
   try { m = JSON.parse(line); } catch { return; }
   if (m.op === 'spawn') {
-    const w = spawners[turn++ % spawners.length];
-    owner.set(m.id, w);
-    w.postMessage(m);
+    queue.push(m);
+    pump();
   } else owner.get(m.id)?.postMessage(m);
 }
 let buf = '';

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
@@ -98,6 +98,47 @@ describe('agent checkpoint journal', () => {
     await second.store.close();
     const third = await openStore(dir);
     assert.equal(third.recovered.get('a')?.state, 'TASK_RUNNING');
+  });
+
+  it('rewrites task.json in place while old and new fit in a page (no new inode), padded to the old length', async () => {
+    const dir = tempWorkDir();
+    const { store } = await openStore(dir);
+    const file = path.join(dir, 'meta', 'tasks', 'a', 'task.json');
+    const a = checkpoint('a', 'TASK_STARTING', { pid: 11, spec: launchSpec('a', 'sleep 30', { env: { NOTE: 'x'.repeat(800) } }) });
+    await store.save('a', a);
+    const first = statSync(file);
+
+    // smaller: the same file, the tail blank, and it reads as the new checkpoint
+    a.spec = launchSpec('a', 'sleep 30');
+    a.state = 'TASK_RUNNING';
+    await store.save('a', a, false);
+    const second = statSync(file);
+    assert.equal(second.ino, first.ino, 'rewritten in place');
+    assert.equal(second.size, first.size);
+    assert.match(readFileSync(file, 'utf8'), / +$/);
+    assert.equal(view(dir, 'a').state, 'TASK_RUNNING');
+    assert.equal(view(dir, 'a').spec.command.env.NOTE, undefined);
+
+    // more than a page (a killed agent could leave it half written): a new file renamed over it
+    a.spec = launchSpec('a', 'sleep 30', { env: { NOTE: 'y'.repeat(5000) } });
+    await store.save('a', a);
+    assert.notEqual(statSync(file).ino, first.ino);
+    assert.equal(view(dir, 'a').spec.command.env.NOTE, 'y'.repeat(5000));
+    assert.deepEqual(readdirSync(path.dirname(file)), ['task.json'], 'no temp file left');
+  });
+
+  it('replaces a task.json it did not make (a hard link, a symlink) instead of writing into it', async () => {
+    const dir = tempWorkDir();
+    const { store } = await openStore(dir);
+    const outside = path.join(dir, 'outside.json');
+    writeFileSync(outside, '{"mine":true}');
+    linkSync(outside, path.join(dir, 'meta', 'tasks', 'a', 'task.json'));
+    symlinkSync(outside, path.join(dir, 'meta', 'tasks', 'b', 'task.json'));
+    await Promise.all([store.save('a', checkpoint('a', 'TASK_RUNNING', { pid: 11 })), store.save('b', checkpoint('b', 'TASK_RUNNING', { pid: 22 }))]);
+    assert.equal(readFileSync(outside, 'utf8'), '{"mine":true}');
+    assert.equal(view(dir, 'a').pid, 11);
+    assert.equal(view(dir, 'b').pid, 22);
+    assert.ok(lstatSync(path.join(dir, 'meta', 'tasks', 'b', 'task.json')).isFile());
   });
 
   it('ignores a torn last journal line', async () => {
