@@ -1,6 +1,6 @@
 // 1,000 `sleep` tasks to TASK_RUNNING on one local agent, through the real master, offers,
 // agent link, executor wrapper and isolators — against a raw child_process.spawn loop of the
-// same commands in the same run.
+// same commands in the same run. BENCH_LAUNCH_PAIRS (3), BENCH_TASKS (1000), BENCH_LAUNCH_CGROUPS.
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, closeSync, rmSync, mkdirSync } from 'node:fs';
@@ -18,6 +18,8 @@ const COMMAND = 'sleep 600';
 const PAIRS = Number(process.env.BENCH_LAUNCH_PAIRS ?? 3);
 const SELF = fileURLToPath(import.meta.url);
 const AGENT_HOSTNAME = 'bench';
+/** BENCH_LAUNCH_CGROUPS=0: the agent without cgroups (posix isolators), to see what they cost. */
+const CGROUPS = process.env.BENCH_LAUNCH_CGROUPS !== '0';
 
 /** The raw loop in `dir`; its sandboxes are left for the caller to remove (FREED_INODES_AGE_MS). */
 async function rawSpawn(n: number, dir: string): Promise<number> {
@@ -55,8 +57,8 @@ async function rawSpawn(n: number, dir: string): Promise<number> {
 /**
  * Yagura's phase in `dir`. It does not shut the master or the agent down: the process exits
  * right after (runPhase), leaving its tasks, sandboxes and cgroups for the caller, as an agent
- * killed with SIGKILL would. A shutdown would write each task's end (a new checkpoint file renamed
- * over the old, freeing its inode) within the next phase's window (FREED_INODES_AGE_MS).
+ * killed with SIGKILL would, and the caller kills the tasks (killLeftTasks): a graceful shutdown
+ * would stop 1,000 tasks one by one and record each one's end, which is not what is measured.
  */
 async function yaguraLaunch(n: number, dir: string): Promise<number> {
   const app = await build({ dataDir: join(dir, 'master'), port: 0, master: { allocationIntervalMs: 100 } });
@@ -66,6 +68,7 @@ async function yaguraLaunch(n: number, dir: string): Promise<number> {
     secret: app.agentSecret,
     workDir: join(dir, 'agent'),
     hostname: AGENT_HOSTNAME,
+    cgroups: CGROUPS,
     resources: { cpus: n, mem: n * 64, disk: 1000, ports: [] },
     logger: () => {},
   });
@@ -117,13 +120,14 @@ async function yaguraLaunch(n: number, dir: string): Promise<number> {
 
 /**
  * On ext4 without a journal (this project's machines), a new inode skips every inode of its
- * group freed in the last 30 seconds, reading each one's table block (`recently_deleted` in
- * fs/ext4/ialloc.c): right after a few thousand files were removed, each mkdir or create costs
- * milliseconds instead of microseconds. Both phases make ~1,000 sandboxes next to each other, so
- * no phase starts within that window of a removal of the other's, and the suite leaves none behind
- * for what runs after it.
+ * group freed in the last 30 seconds, 60 while the inode table block is dirty (and new inodes
+ * in the same block keep it dirty), reading each one's table block (`recently_deleted` in
+ * fs/ext4/ialloc.c): within a minute of a few thousand files removed, each mkdir or create costs
+ * a good part of a millisecond instead of tens of microseconds. Both phases make ~1,000
+ * sandboxes, so the suite starts this long after whatever ran before it removed its files, and
+ * removes no sandbox until every phase is done.
  */
-const FREED_INODES_AGE_MS = 35_000;
+const FREED_INODES_AGE_MS = 65_000;
 
 type Phase = 'raw' | 'yagura';
 
@@ -153,6 +157,7 @@ export async function runLaunchBench(): Promise<BenchResult[]> {
   // meet the same state of the machine (over runs of the same code, one side's time for the
   // same 1,000 forks varied 2.5×, more than the target's margin). No sandbox is removed until
   // every phase is done (FREED_INODES_AGE_MS).
+  await new Promise((r) => setTimeout(r, FREED_INODES_AGE_MS));
   const root = mkdtempSync(join(tmpdir(), 'yagura-bench-launch-'));
   const raw: number[] = [];
   const mine: number[] = [];
@@ -169,7 +174,6 @@ export async function runLaunchBench(): Promise<BenchResult[]> {
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
-    await new Promise((r) => setTimeout(r, FREED_INODES_AGE_MS));
   }
   const round = (x: number) => Math.round(x * 10) / 10;
   const [value, baseline] = [median(mine), median(raw)];
