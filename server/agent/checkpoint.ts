@@ -374,11 +374,12 @@ export interface RecoveredCheckpoints {
  * Task checkpoints with group commit. A durable save is one line in the journal
  * (`<meta>/journal.<n>`): every save made while the previous write was on disk goes into one
  * append and one fdatasync, however many tasks it covers. Each save also rewrites the task's
- * task.json (whole against a crash of the agent, not fsynced; see WRITER_SOURCE): that is what readers see, and after a crash of
- * the agent alone it is current. After a crash of the machine, recovery takes, per task, the
- * newer (`rev`) of task.json and the journal's last record. When a generation grows past 16 MiB,
- * (and on `compact()`) the checkpoints of all live tasks are written into a new generation,
- * which then replaces the old ones: the journal only ever holds what recovery needs.
+ * task.json (whole against a crash of the agent, not fsynced; see WRITER_SOURCE): that is what
+ * readers see, and after a crash of the agent alone it is current. After a crash of the
+ * machine, recovery takes, per task, the newer (`rev`) of task.json and the journal's last
+ * record. When a generation grows past 16 MiB, (and on `compact()`) the checkpoints of all
+ * live tasks are written into a new generation, which then replaces the old ones: the journal
+ * only ever holds what recovery needs.
  * Non-durable saves (acknowledgements: losing one only means a resend) skip the journal.
  * `save` resolves once the write is done; a failed write is logged and resolves too, as a lost
  * checkpoint write always did: the task goes on, and its updates are resent until acknowledged.
