@@ -49,7 +49,6 @@ describe('task launcher', () => {
       // wait behind the other spawns its spawner thread had been handed
       const firstRanMs = Number(BigInt(readFileSync(ran(0), 'utf8').trim()) / 1_000_000n);
       assert.ok(firstRanMs < answered[N / 2]!, `the first command ran ${firstRanMs - answered[N / 2]!} ms after spawn ${N / 2} was answered`);
-
     } finally {
       for (const w of wrappers) signalGroup(w.pid, 'SIGKILL');
       launcher.close();
