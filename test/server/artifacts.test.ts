@@ -3,7 +3,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isTerminal } from '../../protocol/types.js';
 import { waitFor } from '../support/cluster.js';
@@ -19,14 +20,18 @@ describe('artifact store', { timeout: 60_000 }, () => {
       ...(body !== undefined ? { body } : {}),
     });
 
+  let mounted: string;
   before(async () => {
-    const mounted = join((await import('node:os')).tmpdir(), `yagura-mount-${process.pid}`);
+    mounted = mkdtempSync(join(tmpdir(), 'yagura-mount-'));
     mkdirSync(join(mounted, 'tools'), { recursive: true });
     writeFileSync(join(mounted, 'tools', 'shipped.txt'), 'shipped with yagura\n');
     c = await servicesCluster({ artifactMounts: { builtin: mounted } });
     viewer = c.m.auth.createToken('viewer', 'v');
   });
-  after(() => c.dispose());
+  after(async () => {
+    await c.dispose();
+    rmSync(mounted, { recursive: true, force: true });
+  });
 
   it('stores an upload from an admin and serves it to viewers and agents', async () => {
     const script = Buffer.from('#!/bin/sh\necho "fetched and run: $1"\nsleep 600\n');
