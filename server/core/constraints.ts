@@ -216,11 +216,6 @@ export function hostTest(constraints: readonly Constraint[]): (agent: PlacedOn) 
   };
 }
 
-/** hostTest for one agent. */
-export function mayHost(constraints: readonly Constraint[], agent: PlacedOn): boolean {
-  return hostTest(constraints)(agent);
-}
-
 // ---------------------------------------------------------------------------
 // The tracker: counts of instances per field value, kept as instances are added
 

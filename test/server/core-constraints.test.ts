@@ -5,7 +5,7 @@ import {
   checkConstraints,
   constraintViolations,
   fieldValue,
-  mayHost,
+  hostTest,
   parseConstraints,
   toMarathonConstraints,
   type Constraint,
@@ -317,7 +317,7 @@ describe('constraints: constraintViolations', () => {
   });
 });
 
-describe('constraints: mayHost (whether an agent could ever take an instance)', () => {
+describe('constraints: hostTest (whether an agent could ever take an instance)', () => {
   const agent = on('a1.example', { zone: 'eu-1', rack: 'r7' });
   const rows: Array<[Constraint, boolean]> = [
     [c('rack', 'LIKE', 'r[0-9]'), true],
@@ -339,15 +339,15 @@ describe('constraints: mayHost (whether an agent could ever take an instance)', 
   ];
   for (const [constraint, expected] of rows) {
     it(`${toMarathonConstraints([constraint])[0]!.join(' ')} → ${expected}`, () => {
-      assert.equal(mayHost([constraint], agent), expected);
+      assert.equal(hostTest([constraint])(agent), expected);
       // the tracker's answer for the first instance is the same
       const t = new ConstraintTracker([constraint], []);
       assert.equal(t.passes(0, agent), expected);
     });
   }
   it('every constraint must accept', () => {
-    assert.equal(mayHost([c('rack', 'LIKE', 'r.*'), c('zone', 'IS', 'eu-1')], agent), true);
-    assert.equal(mayHost([c('rack', 'LIKE', 'r.*'), c('zone', 'IS', 'us-1')], agent), false);
-    assert.equal(mayHost([], agent), true);
+    assert.equal(hostTest([c('rack', 'LIKE', 'r.*'), c('zone', 'IS', 'eu-1')])(agent), true);
+    assert.equal(hostTest([c('rack', 'LIKE', 'r.*'), c('zone', 'IS', 'us-1')])(agent), false);
+    assert.equal(hostTest([])(agent), true);
   });
 });
