@@ -36,7 +36,7 @@ import {
   taskMetaDir,
   writeJsonAtomic,
 } from './checkpoint.js';
-import { Launcher, type Wrapper, buildTaskEnv, expandPorts } from './executor.js';
+import { LauncherPool, type Wrapper, buildTaskEnv, expandPorts } from './executor.js';
 import { FetchCache, extractArchives, fetchUris, originOf } from './fetcher.js';
 import { FilesError, Tail, browse, downloadFile, readFileRange } from './files.js';
 import { collectSandboxes } from './gc.js';
@@ -363,7 +363,7 @@ export class Agent extends EventEmitter {
   /** Checkpoints with group commit (see CheckpointStore). */
   private readonly store: CheckpointStore;
   /** The helper process that forks the task wrappers (see executor.ts). */
-  private readonly launcher: Launcher;
+  private readonly launcher: LauncherPool;
 
   constructor(opts: AgentOptions) {
     super();
@@ -373,7 +373,7 @@ export class Agent extends EventEmitter {
     this.hostname = opts.hostname ?? os.hostname();
     this.wsUrl = masterWsUrl(opts.masterUrl);
     this.store = new CheckpointStore(this.l, this.log);
-    this.launcher = new Launcher(this.log);
+    this.launcher = new LauncherPool(this.log);
   }
 
   get agentId(): string | undefined {

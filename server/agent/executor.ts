@@ -11,6 +11,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import type { LaunchSpec, Range } from '../../protocol/types.js';
 
 /**
@@ -149,18 +150,34 @@ export interface SpawnOptions {
  *     → {ev:'spawned', id, pid, startTime} (in its cgroups, blocked on fd 3) | {ev:'error', id, message}
  *   {op:'release', id} writes the go-ahead on the wrapper's fd 3; {op:'abandon', id} closes it unwritten
  *   … and later {ev:'exit', id, code, signal}.
- * It says {ev:'ready'} once its spawner threads run. It exits when its stdin ends (the agent stopped or died); closing its end of every fd 3 then
- * makes the wrappers not yet released exit without running anything, as the agent's own exit did.
+ * It says {ev:'ready'} once it runs. It exits when its stdin ends (the agent stopped or died);
+ * closing its end of every fd 3 then makes the wrappers not yet released exit without running
+ * anything, as the agent's own exit did.
+ *
+ * One thread, and one spawn per turn of its loop: the go-aheads and abandons read meanwhile are
+ * carried out between two spawns, not behind every spawn queued (with 1,000 tasks launched at
+ * once, no command would run before the last wrapper was forked). A fork returns only once the
+ * child has exec'd, so an agent runs several launchers (LauncherPool) rather than threads in one:
+ * a fork write-protects every page of the process that calls it, and the launcher's own threads
+ * then fault on each page they write (with a TLB flush on every core the process runs on). In
+ * one launcher with two spawner threads a task took ~2.8 ms of the launcher's CPU; in four
+ * single-threaded launchers, ~2.1 ms (docs/bench/2026-11-27-session11.md).
  */
-/** One spawner thread of the launcher: a task's setup, the fork, its cgroups, its exit. */
-const SPAWNER_SOURCE = String.raw`'use strict';
-const { parentPort, workerData } = require('node:worker_threads');
+export const LAUNCHER_SOURCE = String.raw`'use strict';
+process.title = 'yagura-launcher';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE']) process.on(s, () => {});
+process.stdout.on('error', () => process.exit(0));
+// the replies of one turn leave in one write
+let replies = [];
+const send = (m) => {
+  if (replies.length === 0) setImmediate(() => { const r = replies; replies = []; process.stdout.write(r.join('\n') + '\n'); });
+  replies.push(JSON.stringify(m));
+};
 const kids = new Map();
-const send = (m) => parentPort.postMessage(m);
 const { O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
-const WRAPPER = workerData.wrapper;
+const WRAPPER = ${JSON.stringify(WRAPPER_SCRIPT)};
 function openLog(f) {
   const fd = fs.openSync(f.path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK);
   const st = fs.fstatSync(fd, { bigint: true });
@@ -271,79 +288,36 @@ function onSpawn(m) {
   });
   send({ ev: 'spawned', id: m.id, pid: c.pid, startTime: startTime(c.pid) });
 }
-parentPort.postMessage({ ev: 'ready' });
-parentPort.on('message', (m) => {
-  if (m.op === 'spawn') return onSpawn(m);
-  const c = kids.get(m.id);
-  if (!c) return;
-  if (m.op === 'release') c.stdio[3].end('go\n');
-  else if (m.op === 'abandon') c.stdio[3].destroy();
-});
-`;
-
-/** Spawner threads of the launcher: a fork returns only once the child has exec'd, so one thread would mostly wait. */
-const LAUNCHER_THREADS = 2;
-/** Spawns handed to one spawner thread at a time: the next one is there when a fork returns. */
-const SPAWNS_IN_FLIGHT = 2;
-
-export const LAUNCHER_SOURCE = String.raw`'use strict';
-process.title = 'yagura-launcher';
-const { Worker } = require('node:worker_threads');
-for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGPIPE']) process.on(s, () => {});
-process.stdout.on('error', () => process.exit(0));
-// the replies of one turn leave in one write
-let replies = [];
-const send = (m) => {
-  if (replies.length === 0) setImmediate(() => { const r = replies; replies = []; process.stdout.write(r.join('\n') + '\n'); });
-  replies.push(JSON.stringify(m));
-};
-const spawners = [];
-const inFlight = new Map();
-let ready = 0;
-for (let i = 0; i < ${LAUNCHER_THREADS}; i++) {
-  const w = new Worker(${JSON.stringify(SPAWNER_SOURCE)}, { eval: true, workerData: { wrapper: ${JSON.stringify(WRAPPER_SCRIPT)} } });
-  w.on('message', (m) => {
-    if (m.ev === 'ready') {
-      if (++ready === spawners.length) send({ ev: 'ready' });
-      return;
-    }
-    if (m.ev !== 'spawned') owner.delete(m.id);
-    if (m.ev === 'spawned' || m.ev === 'error') {
-      inFlight.set(w, inFlight.get(w) - 1);
-      pump();
-    }
-    send(m);
-  });
-  // a spawner that dies takes its wrappers' exits with it: the agent watches them through /proc
-  w.on('error', () => process.exit(70));
-  spawners.push(w);
-  inFlight.set(w, 0);
-}
-// which spawner a wrapper belongs to
-const owner = new Map();
-// Spawns wait here and go to a spawner with fewer than SPAWNS_IN_FLIGHT of them: a spawner
-// takes its messages in order, so a go-ahead (or abandon) posted behind a long queue of spawns
-// would wait for all of them, and every wrapper waiting for its go-ahead holds an fd 3 open.
+// the spawns not yet made, one per turn (above)
 let queue = [];
 let head = 0;
-function pump() {
-  for (const w of spawners) {
-    while (head < queue.length && inFlight.get(w) < ${SPAWNS_IN_FLIGHT}) {
-      const m = queue[head++];
-      owner.set(m.id, w);
-      inFlight.set(w, inFlight.get(w) + 1);
-      w.postMessage(m);
-    }
+let stepping = false;
+function step() {
+  stepping = false;
+  if (head < queue.length) onSpawn(queue[head++]);
+  if (head === queue.length) {
+    queue = [];
+    head = 0;
+  } else {
+    stepping = true;
+    setImmediate(step);
   }
-  if (head === queue.length) { queue = []; head = 0; }
 }
 function onLine(line) {
   let m;
   try { m = JSON.parse(line); } catch { return; }
   if (m.op === 'spawn') {
     queue.push(m);
-    pump();
-  } else owner.get(m.id)?.postMessage(m);
+    if (!stepping) {
+      stepping = true;
+      setImmediate(step);
+    }
+    return;
+  }
+  const c = kids.get(m.id);
+  if (!c) return;
+  if (m.op === 'release') c.stdio[3].end('go\n');
+  else if (m.op === 'abandon') c.stdio[3].destroy();
 }
 let buf = '';
 process.stdin.setEncoding('utf8');
@@ -358,6 +332,7 @@ process.stdin.on('data', (d) => {
 });
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
+send({ ev: 'ready' });
 `;
 export interface WrapperExitStatus {
   code: number | null;
@@ -420,6 +395,11 @@ export class Launcher {
   warmUp(): Promise<boolean> {
     if (!this.closed) this.ensure();
     return this.readyPromise ?? Promise.resolve(false);
+  }
+
+  /** Spawns sent and not answered yet. */
+  get pending(): number {
+    return this.starting.size;
   }
 
   /** Starts the wrapper, blocked until `release`. Rejects when it could not be started. */
@@ -568,5 +548,43 @@ export class Launcher {
       w.lost = true;
       w.onLost();
     }
+  }
+}
+
+/**
+ * How many launchers an agent runs: two per core, at least 2 and at most 8. Each makes one
+ * spawn at a time and waits for its child's exec meanwhile; on this project's 2-core machines,
+ * 1,000 tasks to TASK_RUNNING took (medians of 3–5 runs) 3.8 s with 2 launchers, 3.1 s with
+ * 4, 2.8 s with 8. Each launcher keeps ~14 MB of its own memory.
+ */
+export function launcherCount(cores = availableParallelism()): number {
+  return Math.min(8, Math.max(2, 2 * cores));
+}
+
+/** The agent's launchers: a spawn goes to the one with the fewest spawns pending. */
+export class LauncherPool {
+  private readonly launchers: Launcher[];
+
+  constructor(log: (level: 'info' | 'warn' | 'error', msg: string) => void, size = launcherCount()) {
+    this.launchers = Array.from({ length: Math.max(1, size) }, () => new Launcher(log));
+  }
+
+  get size(): number {
+    return this.launchers.length;
+  }
+
+  /** Starts every launcher now; resolves true once all are ready. */
+  async warmUp(): Promise<boolean> {
+    return (await Promise.all(this.launchers.map((l) => l.warmUp()))).every(Boolean);
+  }
+
+  spawn(o: SpawnOptions): Promise<Wrapper> {
+    let best = this.launchers[0]!;
+    for (const l of this.launchers) if (l.pending < best.pending) best = l;
+    return best.spawn(o);
+  }
+
+  close(): void {
+    for (const l of this.launchers) l.close();
   }
 }

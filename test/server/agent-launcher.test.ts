@@ -1,19 +1,43 @@
 // The task launcher (server/agent/executor.ts) on its own: a go-ahead is not held behind the
-// spawns queued after its wrapper's. It was: each spawner thread took its messages in order, so
-// with 1,000 tasks launched at once no command ran until every wrapper had been forked, and the
-// launcher held every wrapper's fd 3 open meanwhile (each later fork copying and closing them).
+// spawns queued after its wrapper's. It was (session 10): the launcher's spawner threads took
+// their messages in order, so with 1,000 tasks launched at once no command ran until every
+// wrapper had been forked, and the launcher held every wrapper's fd 3 open meanwhile (each later
+// fork copying and closing them). Now a launcher makes one spawn per turn of its loop. And the
+// agent's pool of launchers: spawns spread over them, each wrapper released by its own.
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_PATH, Launcher, type Wrapper } from '../../server/agent/executor.js';
+import { DEFAULT_PATH, Launcher, LauncherPool, launcherCount, type SpawnOptions, type Wrapper } from '../../server/agent/executor.js';
 import { signalGroup } from '../../server/agent/proc.js';
 import { waitFor } from '../support/cluster.js';
 import { launchSpec } from './fixtures/agent-fake-master.js';
 
 const N = 80;
+
+/** Spawn options for task `i` in `dir` whose command is `command`. */
+function spawnOptions(dir: string, i: number, command: string): SpawnOptions {
+  const sandbox = path.join(dir, `sandbox-${i}`);
+  const meta = path.join(dir, `meta-${i}`);
+  return {
+    spec: launchSpec(`t${i}`, command),
+    sandbox,
+    makeDirs: { meta },
+    exitFile: path.join(meta, 'exit'),
+    mvPath: '/bin/mv',
+    env: { PATH: DEFAULT_PATH },
+    stdoutPath: path.join(sandbox, 'stdout'),
+    stderrPath: path.join(sandbox, 'stderr'),
+  };
+}
+
+/** The parent pid of a live process, from /proc. */
+function parentPid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+}
 
 describe('task launcher', () => {
   it('lets a released wrapper run while later spawns wait', async () => {
@@ -27,18 +51,7 @@ describe('task launcher', () => {
       const answered: number[] = [];
       await Promise.all(
         Array.from({ length: N }, async (_, i) => {
-          const sandbox = path.join(dir, `sandbox-${i}`);
-          const meta = path.join(dir, `meta-${i}`);
-          const w = await launcher.spawn({
-            spec: launchSpec(`t${i}`, `date +%s%N > ${ran(i)}; exec sleep 60`),
-            sandbox,
-            makeDirs: { meta },
-            exitFile: path.join(meta, 'exit'),
-            mvPath: '/bin/mv',
-            env: { PATH: DEFAULT_PATH },
-            stdoutPath: path.join(sandbox, 'stdout'),
-            stderrPath: path.join(sandbox, 'stderr'),
-          });
+          const w = await launcher.spawn(spawnOptions(dir, i, `date +%s%N > ${ran(i)}; exec sleep 60`));
           answered.push(Date.now());
           wrappers.push(w);
           assert.equal(w.release(), true);
@@ -46,7 +59,7 @@ describe('task launcher', () => {
       );
       await waitFor(() => Array.from({ length: N }, (_, i) => i).every((i) => existsSync(ran(i)) && readFileSync(ran(i), 'utf8').trim() !== ''), 20_000, 'every command to run');
       // the first task's command ran before half the spawns were answered: its go-ahead did not
-      // wait behind the other spawns its spawner thread had been handed
+      // wait behind the other spawns the launcher had been sent
       const firstRanMs = Number(BigInt(readFileSync(ran(0), 'utf8').trim()) / 1_000_000n);
       assert.ok(firstRanMs < answered[N / 2]!, `the first command ran ${firstRanMs - answered[N / 2]!} ms after spawn ${N / 2} was answered`);
     } finally {
@@ -54,5 +67,33 @@ describe('task launcher', () => {
       launcher.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('spreads spawns over the pool, and each wrapper is released by its own launcher', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'yagura-launchers-'));
+    const pool = new LauncherPool(() => undefined, 3);
+    const wrappers: Wrapper[] = [];
+    try {
+      assert.equal(await pool.warmUp(), true);
+      const ran = (i: number) => path.join(dir, `ran-${i}`);
+      const n = 12;
+      wrappers.push(...(await Promise.all(Array.from({ length: n }, (_, i) => pool.spawn(spawnOptions(dir, i, `touch ${ran(i)}; exec sleep 60`))))));
+      // every wrapper is the child of a launcher (detached, so not of this process), and three launchers share them
+      const parents = new Map<number, number>();
+      for (const w of wrappers) parents.set(parentPid(w.pid), (parents.get(parentPid(w.pid)) ?? 0) + 1);
+      assert.equal(parents.size, 3, `the wrappers' parents: ${JSON.stringify([...parents])}`);
+      assert.ok(!parents.has(process.pid));
+      for (const count of parents.values()) assert.equal(count, n / 3);
+      for (const w of wrappers) assert.equal(w.release(), true);
+      await waitFor(() => Array.from({ length: n }, (_, i) => i).every((i) => existsSync(ran(i))), 20_000, 'every command to run');
+    } finally {
+      for (const w of wrappers) signalGroup(w.pid, 'SIGKILL');
+      pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs two launchers a core, from 2 to 8', () => {
+    assert.deepEqual([1, 2, 3, 4, 16].map((cores) => launcherCount(cores)), [2, 4, 6, 8, 8]);
   });
 });
