@@ -561,7 +561,7 @@ export function launcherCount(cores = availableParallelism()): number {
   return Math.min(8, Math.max(2, 2 * cores));
 }
 
-/** The agent's launchers: a spawn goes to the one with the fewest spawns pending. */
+/** The agent's launchers: a spawn goes to the one with the fewest spawns pending (the first of them). */
 export class LauncherPool {
   private readonly launchers: Launcher[];
 
@@ -573,9 +573,13 @@ export class LauncherPool {
     return this.launchers.length;
   }
 
-  /** Starts every launcher now; resolves true once all are ready. */
-  async warmUp(): Promise<boolean> {
-    return (await Promise.all(this.launchers.map((l) => l.warmUp()))).every(Boolean);
+  /**
+   * Starts the first launcher now; resolves true once it is ready. The others start with the
+   * first spawn sent to them, which is in a burst: a spawn goes to the first launcher whenever it
+   * has none pending, so an agent that launches one task at a time runs one launcher.
+   */
+  warmUp(): Promise<boolean> {
+    return this.launchers[0]!.warmUp();
   }
 
   spawn(o: SpawnOptions): Promise<Wrapper> {

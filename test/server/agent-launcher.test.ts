@@ -69,13 +69,18 @@ describe('task launcher', () => {
     }
   });
 
-  it('spreads spawns over the pool, and each wrapper is released by its own launcher', async () => {
+  it('spreads a burst of spawns over the pool, each wrapper released by its own launcher', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'yagura-launchers-'));
     const pool = new LauncherPool(() => undefined, 3);
     const wrappers: Wrapper[] = [];
     try {
       assert.equal(await pool.warmUp(), true);
       const ran = (i: number) => path.join(dir, `ran-${i}`);
+      // one at a time: all from the first launcher (the others are not even started)
+      for (const i of [100, 101]) wrappers.push(await pool.spawn(spawnOptions(dir, i, 'exec sleep 60')));
+      assert.equal(parentPid(wrappers[0]!.pid), parentPid(wrappers[1]!.pid));
+      wrappers.splice(0).forEach((w) => signalGroup(w.pid, 'SIGKILL'));
+      // a burst: spread evenly
       const n = 12;
       wrappers.push(...(await Promise.all(Array.from({ length: n }, (_, i) => pool.spawn(spawnOptions(dir, i, `touch ${ran(i)}; exec sleep 60`))))));
       // every wrapper is the child of a launcher (detached, so not of this process), and three launchers share them
