@@ -3,11 +3,11 @@
 // the command as its child, and records the child's exit status in a file. The file lets
 // an agent that was down while the task ended learn the real outcome.
 //
-// The wrappers are forked by the launcher, a small helper process the agent starts (and that
-// exits when the agent does), not by the agent itself: fork() copies the page tables of the
-// process that calls it, so its cost grows with that process's memory, and the agent's (with
-// the master's, under `yagura up`) is many times the launcher's. The launcher also runs on the
-// other core while the agent goes on with its own work.
+// The wrappers are forked by launchers, small single-threaded helper processes the agent
+// starts (and that exit when the agent does), not by the agent itself: fork() copies the page
+// tables of the process that calls it, so its cost grows with that process's memory, and the
+// agent's (with the master's, under `yagura up`) is many times a launcher's. The launchers also
+// run on the other cores while the agent goes on with its own work.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -158,10 +158,10 @@ export interface SpawnOptions {
  * carried out between two spawns, not behind every spawn queued (with 1,000 tasks launched at
  * once, no command would run before the last wrapper was forked). A fork returns only once the
  * child has exec'd, so an agent runs several launchers (LauncherPool) rather than threads in one:
- * a fork write-protects every page of the process that calls it, and the launcher's own threads
- * then fault on each page they write (with a TLB flush on every core the process runs on). In
- * one launcher with two spawner threads a task took ~2.8 ms of the launcher's CPU; in four
- * single-threaded launchers, ~2.1 ms (docs/bench/2026-11-27-session11.md).
+ * a fork write-protects the private pages of the process that calls it, and the launcher's own
+ * threads then fault on each page they write (with a TLB flush on the other cores the process
+ * runs on). In one launcher with two spawner threads a task took ~2.8 ms of the launcher's CPU;
+ * in four single-threaded launchers, ~2.1 ms (README, Benchmarks).
  */
 export const LAUNCHER_SOURCE = String.raw`'use strict';
 process.title = 'yagura-launcher';
@@ -567,10 +567,6 @@ export class LauncherPool {
 
   constructor(log: (level: 'info' | 'warn' | 'error', msg: string) => void, size = launcherCount()) {
     this.launchers = Array.from({ length: Math.max(1, size) }, () => new Launcher(log));
-  }
-
-  get size(): number {
-    return this.launchers.length;
   }
 
   /**
