@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_PATH, Launcher, LauncherPool, launcherCount, type SpawnOptions, type Wrapper } from '../../server/agent/executor.js';
+import { DEFAULT_PATH, Launcher, LauncherPool, launcherCount, type SpawnOptions, type Wrapper, type WrapperExitStatus } from '../../server/agent/executor.js';
 import { signalGroup } from '../../server/agent/proc.js';
 import { waitFor } from '../support/cluster.js';
 import { launchSpec } from './fixtures/agent-fake-master.js';
@@ -91,6 +91,49 @@ describe('task launcher', () => {
       for (const count of parents.values()) assert.equal(count, n / 3);
       for (const w of wrappers) assert.equal(w.release(), true);
       await waitFor(() => Array.from({ length: n }, (_, i) => i).every((i) => existsSync(ran(i))), 20_000, 'every command to run');
+    } finally {
+      for (const w of wrappers) signalGroup(w.pid, 'SIGKILL');
+      pool.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loses only the wrappers of a launcher that died, and starts that launcher again', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'yagura-launchers-'));
+    const pool = new LauncherPool(() => undefined, 2);
+    const wrappers: Wrapper[] = [];
+    try {
+      assert.equal(await pool.warmUp(), true);
+      const ran = (i: number) => path.join(dir, `ran-${i}`);
+      const [a, b] = await Promise.all([0, 1].map((i) => pool.spawn(spawnOptions(dir, i, `touch ${ran(i)}; exec sleep 60`))));
+      wrappers.push(a!, b!);
+      const lost = new Set<Wrapper>();
+      for (const w of wrappers) w.onLost = () => lost.add(w);
+      for (const w of wrappers) assert.equal(w.release(), true);
+      await waitFor(() => existsSync(ran(0)) && existsSync(ran(1)), 10_000, 'both commands to run');
+      const [deadLauncher, liveLauncher] = [parentPid(a!.pid), parentPid(b!.pid)];
+      assert.notEqual(deadLauncher, liveLauncher);
+      process.kill(deadLauncher, 'SIGKILL');
+      await waitFor(() => lost.has(a!), 10_000, "the dead launcher's wrapper to be reported lost");
+      assert.equal(lost.has(b!), false);
+      // the task itself runs on: a launcher's death is not its wrappers' (they are in their own sessions)
+      assert.doesNotThrow(() => process.kill(a!.pid, 0));
+      // the next spawns: the dead launcher is started again, the live one goes on
+      const [c, d] = await Promise.all([2, 3].map((i) => pool.spawn(spawnOptions(dir, i, `touch ${ran(i)}; exec sleep 60`))));
+      wrappers.push(c!, d!);
+      const parents = new Set([parentPid(c!.pid), parentPid(d!.pid)]);
+      assert.ok(parents.has(liveLauncher), `the new wrappers' parents: ${[...parents].join(', ')}`);
+      assert.equal(parents.has(deadLauncher), false);
+      assert.equal(parents.size, 2);
+      for (const w of [c!, d!]) assert.equal(w.release(), true);
+      await waitFor(() => existsSync(ran(2)) && existsSync(ran(3)), 10_000, 'the new commands to run');
+      // a live launcher's wrapper still reports its exit (waited for with a timer: the launchers
+      // do not keep this process alive while no spawn is on its way)
+      let exit: WrapperExitStatus | undefined;
+      void b!.exited.then((e) => (exit = e));
+      signalGroup(b!.pid, 'SIGTERM');
+      await waitFor(() => exit, 10_000, "the live launcher's wrapper to report its exit");
+      assert.equal(exit!.code, 143, JSON.stringify(exit));
     } finally {
       for (const w of wrappers) signalGroup(w.pid, 'SIGKILL');
       pool.close();
