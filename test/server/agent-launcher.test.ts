@@ -39,14 +39,32 @@ function parentPid(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
+interface Setup<L> {
+  dir: string;
+  launchers: L;
+  /** Every wrapper pushed here is killed (its process group) after the test. */
+  wrappers: Wrapper[];
+  /** A file the command of task `i` makes. */
+  ran: (i: number) => string;
+}
+
+/** Runs `test` with a temporary directory and started launchers; kills the wrappers, closes the launchers and removes the directory after. */
+async function withLaunchers<L extends Launcher | LauncherPool>(launchers: L, test: (s: Setup<L>) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'yagura-launcher-'));
+  const wrappers: Wrapper[] = [];
+  try {
+    assert.equal(await launchers.warmUp(), true);
+    await test({ dir, launchers, wrappers, ran: (i) => path.join(dir, `ran-${i}`) });
+  } finally {
+    for (const w of wrappers) signalGroup(w.pid, 'SIGKILL');
+    launchers.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('task launcher', () => {
-  it('lets a released wrapper run while later spawns wait', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'yagura-launcher-'));
-    const launcher = new Launcher(() => undefined);
-    const wrappers: Wrapper[] = [];
-    try {
-      assert.equal(await launcher.warmUp(), true);
-      const ran = (i: number) => path.join(dir, `ran-${i}`);
+  it('lets a released wrapper run while later spawns wait', () =>
+    withLaunchers(new Launcher(() => undefined), async ({ dir, launchers: launcher, wrappers, ran }) => {
       /** Wall-clock ms at which each spawn was answered, in the order they were. */
       const answered: number[] = [];
       await Promise.all(
@@ -62,20 +80,10 @@ describe('task launcher', () => {
       // wait behind the other spawns the launcher had been sent
       const firstRanMs = Number(BigInt(readFileSync(ran(0), 'utf8').trim()) / 1_000_000n);
       assert.ok(firstRanMs < answered[N / 2]!, `the first command ran ${firstRanMs - answered[N / 2]!} ms after spawn ${N / 2} was answered`);
-    } finally {
-      for (const w of wrappers) signalGroup(w.pid, 'SIGKILL');
-      launcher.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('spreads a burst of spawns over the pool, each wrapper released by its own launcher', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'yagura-launchers-'));
-    const pool = new LauncherPool(() => undefined, 3);
-    const wrappers: Wrapper[] = [];
-    try {
-      assert.equal(await pool.warmUp(), true);
-      const ran = (i: number) => path.join(dir, `ran-${i}`);
+  it('spreads a burst of spawns over the pool, each wrapper released by its own launcher', () =>
+    withLaunchers(new LauncherPool(() => undefined, 3), async ({ dir, launchers: pool, wrappers, ran }) => {
       // one at a time: all from the first launcher (the others are not even started)
       for (const i of [100, 101]) wrappers.push(await pool.spawn(spawnOptions(dir, i, 'exec sleep 60')));
       assert.equal(parentPid(wrappers[0]!.pid), parentPid(wrappers[1]!.pid));
@@ -83,7 +91,7 @@ describe('task launcher', () => {
       // a burst: spread evenly
       const n = 12;
       wrappers.push(...(await Promise.all(Array.from({ length: n }, (_, i) => pool.spawn(spawnOptions(dir, i, `touch ${ran(i)}; exec sleep 60`))))));
-      // every wrapper is the child of a launcher (detached, so not of this process), and three launchers share them
+      // every wrapper is the child of a launcher, not of this process, and three launchers share them evenly
       const parents = new Map<number, number>();
       for (const w of wrappers) parents.set(parentPid(w.pid), (parents.get(parentPid(w.pid)) ?? 0) + 1);
       assert.equal(parents.size, 3, `the wrappers' parents: ${JSON.stringify([...parents])}`);
@@ -91,20 +99,10 @@ describe('task launcher', () => {
       for (const count of parents.values()) assert.equal(count, n / 3);
       for (const w of wrappers) assert.equal(w.release(), true);
       await waitFor(() => Array.from({ length: n }, (_, i) => i).every((i) => existsSync(ran(i))), 20_000, 'every command to run');
-    } finally {
-      for (const w of wrappers) signalGroup(w.pid, 'SIGKILL');
-      pool.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('loses only the wrappers of a launcher that died, and starts that launcher again', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'yagura-launchers-'));
-    const pool = new LauncherPool(() => undefined, 2);
-    const wrappers: Wrapper[] = [];
-    try {
-      assert.equal(await pool.warmUp(), true);
-      const ran = (i: number) => path.join(dir, `ran-${i}`);
+  it('loses only the wrappers of a launcher that died, and starts that launcher again', () =>
+    withLaunchers(new LauncherPool(() => undefined, 2), async ({ dir, launchers: pool, wrappers, ran }) => {
       const [a, b] = await Promise.all([0, 1].map((i) => pool.spawn(spawnOptions(dir, i, `touch ${ran(i)}; exec sleep 60`))));
       wrappers.push(a!, b!);
       const lost = new Set<Wrapper>();
@@ -134,12 +132,7 @@ describe('task launcher', () => {
       signalGroup(b!.pid, 'SIGTERM');
       await waitFor(() => exit, 10_000, "the live launcher's wrapper to report its exit");
       assert.equal(exit!.code, 143, JSON.stringify(exit));
-    } finally {
-      for (const w of wrappers) signalGroup(w.pid, 'SIGKILL');
-      pool.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it('runs two launchers a core, from 2 to 8', () => {
     assert.deepEqual([1, 2, 3, 4, 16].map((cores) => launcherCount(cores)), [2, 4, 6, 8, 8]);
