@@ -369,7 +369,7 @@ export class Agent extends EventEmitter {
   private fetchCache: FetchCache | undefined;
   /** Checkpoints with group commit (see CheckpointStore). */
   private readonly store: CheckpointStore;
-  /** The helper process that forks the task wrappers (see executor.ts). */
+  /** The helper processes that fork the task wrappers (see executor.ts). */
   private readonly launcher: LauncherPool;
 
   constructor(opts: AgentOptions) {
