@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_PATH, Launcher, LauncherPool, launcherCount, type SpawnOptions, type Wrapper, type WrapperExitStatus } from '../../server/agent/executor.js';
-import { signalGroup } from '../../server/agent/proc.js';
+import { readStat, signalGroup } from '../../server/agent/proc.js';
 import { waitFor } from '../support/cluster.js';
 import { launchSpec } from './fixtures/agent-fake-master.js';
 
@@ -34,9 +34,10 @@ function spawnOptions(dir: string, i: number, command: string): SpawnOptions {
 }
 
 /** The parent pid of a live process, from /proc. */
-function parentPid(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+async function parentPid(pid: number): Promise<number> {
+  const stat = await readStat(pid);
+  assert.ok(stat, `process ${pid} is gone`);
+  return stat.ppid;
 }
 
 interface Setup<L> {
@@ -86,14 +87,14 @@ describe('task launcher', () => {
     withLaunchers(new LauncherPool(() => undefined, 3), async ({ dir, launchers: pool, wrappers, ran }) => {
       // one at a time: all from the first launcher (the others are not even started)
       for (const i of [100, 101]) wrappers.push(await pool.spawn(spawnOptions(dir, i, 'exec sleep 60')));
-      assert.equal(parentPid(wrappers[0]!.pid), parentPid(wrappers[1]!.pid));
+      assert.equal(await parentPid(wrappers[0]!.pid), await parentPid(wrappers[1]!.pid));
       wrappers.splice(0).forEach((w) => signalGroup(w.pid, 'SIGKILL'));
       // a burst: spread evenly
       const n = 12;
       wrappers.push(...(await Promise.all(Array.from({ length: n }, (_, i) => pool.spawn(spawnOptions(dir, i, `touch ${ran(i)}; exec sleep 60`))))));
       // every wrapper is the child of a launcher, not of this process, and three launchers share them evenly
       const parents = new Map<number, number>();
-      for (const w of wrappers) parents.set(parentPid(w.pid), (parents.get(parentPid(w.pid)) ?? 0) + 1);
+      for (const ppid of await Promise.all(wrappers.map((w) => parentPid(w.pid)))) parents.set(ppid, (parents.get(ppid) ?? 0) + 1);
       assert.equal(parents.size, 3, `the wrappers' parents: ${JSON.stringify([...parents])}`);
       assert.ok(!parents.has(process.pid));
       for (const count of parents.values()) assert.equal(count, n / 3);
@@ -109,7 +110,7 @@ describe('task launcher', () => {
       for (const w of wrappers) w.onLost = () => lost.add(w);
       for (const w of wrappers) assert.equal(w.release(), true);
       await waitFor(() => existsSync(ran(0)) && existsSync(ran(1)), 10_000, 'both commands to run');
-      const [deadLauncher, liveLauncher] = [parentPid(a!.pid), parentPid(b!.pid)];
+      const [deadLauncher, liveLauncher] = [await parentPid(a!.pid), await parentPid(b!.pid)];
       assert.notEqual(deadLauncher, liveLauncher);
       process.kill(deadLauncher, 'SIGKILL');
       await waitFor(() => lost.has(a!), 10_000, "the dead launcher's wrapper to be reported lost");
@@ -119,7 +120,7 @@ describe('task launcher', () => {
       // the next spawns: the dead launcher is started again, the live one goes on
       const [c, d] = await Promise.all([2, 3].map((i) => pool.spawn(spawnOptions(dir, i, `touch ${ran(i)}; exec sleep 60`))));
       wrappers.push(c!, d!);
-      const parents = new Set([parentPid(c!.pid), parentPid(d!.pid)]);
+      const parents = new Set([await parentPid(c!.pid), await parentPid(d!.pid)]);
       assert.ok(parents.has(liveLauncher), `the new wrappers' parents: ${[...parents].join(', ')}`);
       assert.equal(parents.has(deadLauncher), false);
       assert.equal(parents.size, 2);
