@@ -151,6 +151,8 @@ run_e2e() {
 
 suites=("$@")
 [ "${#suites[@]}" -gt 0 ] || suites=(typecheck server faults web e2e)
+# The agent's task launcher in C (npm install builds it; again here when its source is newer).
+bash scripts/build-launcher.sh --strict || die "the task launcher (native/yagura-launcher.c) did not build"
 for suite in "${suites[@]}"; do
   case "$suite" in
     typecheck) run_typecheck ;;

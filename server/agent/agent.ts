@@ -36,7 +36,7 @@ import {
   taskMetaDir,
   writeJsonAtomic,
 } from './checkpoint.js';
-import { LauncherPool, type Wrapper, buildTaskEnv, expandPorts } from './executor.js';
+import { LauncherPool, NATIVE_LAUNCHER, type LauncherKind, type Wrapper, buildTaskEnv, expandPorts, launcherCount, launcherKind } from './executor.js';
 import { FetchCache, extractArchives, fetchUris, originOf } from './fetcher.js';
 import { FilesError, Tail, browse, downloadFile, readFileRange } from './files.js';
 import { collectSandboxes } from './gc.js';
@@ -85,6 +85,8 @@ export interface AgentOptions {
    * 100. With more tasks than that, each is read every ceil(tasks / 100) checks.
    */
   oomChecksPerTick?: number;
+  /** The task launcher: default build/yagura-launcher where it was built, else node (launcherKind in executor.ts). */
+  launcher?: LauncherKind;
   /** Per-URI fetch timeout; default 10 minutes. */
   fetchTimeoutMs?: number;
   /** Size cap of the artifact cache (`<workDir>/cache`, URIs with `cache: true`); default 1 GiB. */
@@ -380,7 +382,7 @@ export class Agent extends EventEmitter {
     this.hostname = opts.hostname ?? os.hostname();
     this.wsUrl = masterWsUrl(opts.masterUrl);
     this.store = new CheckpointStore(this.l, this.log);
-    this.launcher = new LauncherPool(this.log);
+    this.launcher = new LauncherPool(this.log, launcherCount(), opts.launcher ?? launcherKind());
   }
 
   get agentId(): string | undefined {
@@ -446,6 +448,9 @@ export class Agent extends EventEmitter {
     });
     this._isolators = this.isolation.isolators;
     this.log('info', `isolation: ${this._isolators.join(', ')}`);
+    if (this.launcher.kind === 'native') this.log('info', `task launcher: ${NATIVE_LAUNCHER}`);
+    else if (this.opts.launcher === 'node' || process.env.YAGURA_LAUNCHER === 'node') this.log('info', 'task launcher: node (chosen)');
+    else this.log('warn', `task launcher: node, as ${NATIVE_LAUNCHER} is not built (scripts/build-launcher.sh needs a C compiler); each task costs more CPU to start`);
     // a started agent launches at once: the launcher is up (or, failing that, starts again on first use)
     const launcherUp = await Promise.race([this.launcher.warmUp(), new Promise<false>((r) => setTimeout(r, 10_000, false).unref())]);
     if (!launcherUp) this.log('warn', 'the task launcher did not come up; it is started again for the first launch');

@@ -8,10 +8,14 @@
 // tables of the process that calls it, so its cost grows with that process's memory, and the
 // agent's (with the master's, under `yagura up`) is many times a launcher's. The launchers also
 // run on the other cores while the agent goes on with its own work.
+//
+// A launcher is build/yagura-launcher (native/yagura-launcher.c), which starts each wrapper with
+// vfork(), where it was built; else node running LAUNCHER_SOURCE, the same protocol (launcherKind).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { LaunchSpec, Range } from '../../protocol/types.js';
 
 /**
@@ -141,8 +145,30 @@ export interface SpawnOptions {
   gid?: number;
 }
 
+/** The C launcher, built by scripts/build-launcher.sh (npm install). */
+export const NATIVE_LAUNCHER = fileURLToPath(new URL('../../build/yagura-launcher', import.meta.url));
+
 /**
- * The launcher (plain JavaScript, run by `node -e`, so it loads nothing but Node's own modules).
+ * Which launcher an agent runs: 'native' (build/yagura-launcher) where it was built, else
+ * 'node' (LAUNCHER_SOURCE), and 'node' too when YAGURA_LAUNCHER=node. The native one costs less
+ * CPU a task: a fork from node copies the page tables of a ~14 MB process and write-protects its
+ * pages, which the launcher then faults on one by one after each fork; vfork() shares the
+ * launcher's memory with the child until its exec (README, Benchmarks).
+ */
+export type LauncherKind = 'native' | 'node';
+
+export function launcherKind(env: NodeJS.ProcessEnv = process.env): LauncherKind {
+  if (env.YAGURA_LAUNCHER === 'node') return 'node';
+  try {
+    accessSync(NATIVE_LAUNCHER, fsConstants.X_OK);
+    return 'native';
+  } catch {
+    return 'node';
+  }
+}
+
+/**
+ * The launcher in node (plain JavaScript, run by `node -e`, so it loads nothing but Node's own modules).
  * It does a task's blocking setup with plain system calls (sandbox, log files, cgroupfs), which
  * holds up neither the agent's event loop nor its thread pool, forks the wrapper and puts it
  * into its cgroups. Reads JSON lines on stdin, answers on stdout:
@@ -389,7 +415,10 @@ export class Launcher {
   private readyPromise: Promise<boolean> | undefined;
   private settleReady: ((ok: boolean) => void) | undefined;
 
-  constructor(private readonly log: (level: 'info' | 'warn' | 'error', msg: string) => void) {}
+  constructor(
+    private readonly log: (level: 'info' | 'warn' | 'error', msg: string) => void,
+    readonly kind: LauncherKind = launcherKind(),
+  ) {}
 
   /** Starts the helper now rather than at the first launch; resolves once it is ready (false: it exited first). */
   warmUp(): Promise<boolean> {
@@ -474,7 +503,8 @@ export class Launcher {
   private ensure(): ChildProcess | undefined {
     if (this.proc || this.closed) return this.proc;
     // Nothing of the agent's environment (it may hold the secret); the launcher sets each task's own.
-    const p = spawn(process.execPath, ['-e', LAUNCHER_SOURCE], {
+    const [file, args] = this.kind === 'native' ? [NATIVE_LAUNCHER, [WRAPPER_SCRIPT]] : [process.execPath, ['-e', LAUNCHER_SOURCE]];
+    const p = spawn(file, args, {
       env: { PATH: process.env.PATH ?? DEFAULT_PATH },
       stdio: ['pipe', 'pipe', 'inherit'],
       // its own process group: a ^C meant for the agent does not reach it first
@@ -565,8 +595,12 @@ export function launcherCount(cores = availableParallelism()): number {
 export class LauncherPool {
   private readonly launchers: Launcher[];
 
-  constructor(log: (level: 'info' | 'warn' | 'error', msg: string) => void, size = launcherCount()) {
-    this.launchers = Array.from({ length: Math.max(1, size) }, () => new Launcher(log));
+  constructor(
+    log: (level: 'info' | 'warn' | 'error', msg: string) => void,
+    size = launcherCount(),
+    readonly kind: LauncherKind = launcherKind(),
+  ) {
+    this.launchers = Array.from({ length: Math.max(1, size) }, () => new Launcher(log, kind));
   }
 
   /**

@@ -6,11 +6,12 @@
 // agent's pool of launchers: spawns spread over them, each wrapper released by its own.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_PATH, Launcher, LauncherPool, launcherCount, type SpawnOptions, type Wrapper, type WrapperExitStatus } from '../../server/agent/executor.js';
+import { DEFAULT_PATH, Launcher, LauncherPool, NATIVE_LAUNCHER, launcherCount, launcherKind, type SpawnOptions, type Wrapper, type WrapperExitStatus } from '../../server/agent/executor.js';
 import { readStat, signalGroup } from '../../server/agent/proc.js';
 import { waitFor } from '../support/cluster.js';
 import { launchSpec } from './fixtures/agent-fake-master.js';
@@ -40,6 +41,17 @@ async function parentPid(pid: number): Promise<number> {
   return stat.ppid;
 }
 
+/**
+ * A wrapper's exit, waited for with a timer: the launchers do not keep this process alive while
+ * no spawn is on its way.
+ */
+async function exitOf(w: Wrapper): Promise<WrapperExitStatus> {
+  let exit: WrapperExitStatus | undefined;
+  void w.exited.then((e) => (exit = e));
+  await waitFor(() => exit, 10_000, `wrapper ${w.pid} to report its exit`);
+  return exit!;
+}
+
 interface Setup<L> {
   dir: string;
   launchers: L;
@@ -63,9 +75,9 @@ async function withLaunchers<L extends Launcher | LauncherPool>(launchers: L, te
   }
 }
 
-describe('task launcher', () => {
+for (const kind of ['native', 'node'] as const) describe(`task launcher (${kind})`, () => {
   it('lets a released wrapper run while later spawns wait', () =>
-    withLaunchers(new Launcher(() => undefined), async ({ dir, launchers: launcher, wrappers, ran }) => {
+    withLaunchers(new Launcher(() => undefined, kind), async ({ dir, launchers: launcher, wrappers, ran }) => {
       /** Wall-clock ms at which each spawn was answered, in the order they were. */
       const answered: number[] = [];
       await Promise.all(
@@ -84,7 +96,7 @@ describe('task launcher', () => {
     }));
 
   it('spreads a burst of spawns over the pool, each wrapper released by its own launcher', () =>
-    withLaunchers(new LauncherPool(() => undefined, 3), async ({ dir, launchers: pool, wrappers, ran }) => {
+    withLaunchers(new LauncherPool(() => undefined, 3, kind), async ({ dir, launchers: pool, wrappers, ran }) => {
       // one at a time: all from the first launcher (the others are not even started)
       for (const i of [100, 101]) wrappers.push(await pool.spawn(spawnOptions(dir, i, 'exec sleep 60')));
       assert.equal(await parentPid(wrappers[0]!.pid), await parentPid(wrappers[1]!.pid));
@@ -103,7 +115,7 @@ describe('task launcher', () => {
     }));
 
   it('loses only the wrappers of a launcher that died, and starts that launcher again', () =>
-    withLaunchers(new LauncherPool(() => undefined, 2), async ({ dir, launchers: pool, wrappers, ran }) => {
+    withLaunchers(new LauncherPool(() => undefined, 2, kind), async ({ dir, launchers: pool, wrappers, ran }) => {
       const [a, b] = await Promise.all([0, 1].map((i) => pool.spawn(spawnOptions(dir, i, `touch ${ran(i)}; exec sleep 60`))));
       wrappers.push(a!, b!);
       const lost = new Set<Wrapper>();
@@ -126,14 +138,104 @@ describe('task launcher', () => {
       assert.equal(parents.size, 2);
       for (const w of [c!, d!]) assert.equal(w.release(), true);
       await waitFor(() => existsSync(ran(2)) && existsSync(ran(3)), 10_000, 'the new commands to run');
-      // a live launcher's wrapper still reports its exit (waited for with a timer: the launchers
-      // do not keep this process alive while no spawn is on its way)
-      let exit: WrapperExitStatus | undefined;
-      void b!.exited.then((e) => (exit = e));
+      // a live launcher's wrapper still reports its exit
       signalGroup(b!.pid, 'SIGTERM');
-      await waitFor(() => exit, 10_000, "the live launcher's wrapper to report its exit");
-      assert.equal(exit!.code, 143, JSON.stringify(exit));
+      const exit = await exitOf(b!);
+      assert.equal(exit.code, 143, JSON.stringify(exit));
     }));
+
+  it('passes args and env through exactly, and reports exits by code and by signal', () =>
+    withLaunchers(new Launcher(() => undefined, kind), async ({ dir, launchers: launcher, wrappers }) => {
+      // what JSON escapes (quotes, backslashes, control characters) and what it does not (UTF-8, astral)
+      const odd = 'a "quoted" \\ back\tslash\nnew line \u0001 ünï 🚀 $HOME `x` \'';
+      const o = spawnOptions(dir, 0, '');
+      o.spec = { ...o.spec, command: { value: '/usr/bin/printf', shell: false, args: ['%s|%s|%s', odd, '', 'last'], env: {}, uris: [] } };
+      o.env = { PATH: DEFAULT_PATH, ODD: odd, EMPTY: '' };
+      const printer = await launcher.spawn(o);
+      const envDump = spawnOptions(dir, 1, 'printf %s "$ODD" > env-odd; printf %s "${EMPTY-unset}" > env-empty');
+      envDump.env = o.env;
+      const dumper = await launcher.spawn(envDump);
+      const killed = await launcher.spawn(spawnOptions(dir, 2, 'exec sleep 60'));
+      wrappers.push(printer, dumper, killed);
+      for (const w of wrappers) assert.equal(w.release(), true);
+      assert.deepEqual(await exitOf(printer), { code: 0, signal: null });
+      assert.equal(readFileSync(o.stdoutPath, 'utf8'), `${odd}||last`);
+      assert.deepEqual(await exitOf(dumper), { code: 0, signal: null });
+      assert.equal(readFileSync(path.join(envDump.sandbox, 'env-odd'), 'utf8'), odd);
+      assert.equal(readFileSync(path.join(envDump.sandbox, 'env-empty'), 'utf8'), '');
+      signalGroup(killed.pid, 'SIGKILL');
+      assert.deepEqual(await exitOf(killed), { code: null, signal: 'SIGKILL' });
+    }));
+
+  it('ends wrappers that are abandoned, or not released when the launcher closes, without running them', async () => {
+    const launcher = new Launcher(() => undefined, kind);
+    await withLaunchers(launcher, async ({ dir, wrappers, ran }) => {
+      const [abandoned, unreleased, released] = await Promise.all([0, 1, 2].map((i) => launcher.spawn(spawnOptions(dir, i, `touch ${ran(i)}; exec sleep 60`))));
+      wrappers.push(abandoned!, unreleased!, released!);
+      abandoned!.abandon();
+      assert.deepEqual(await exitOf(abandoned!), { code: 125, signal: null });
+      assert.equal(released!.release(), true);
+      await waitFor(() => existsSync(ran(2)), 10_000, 'the released command to run');
+      // the launcher's stdin ends: it exits, and so does the wrapper it never released
+      const exitFile = path.join(dir, 'meta-1', 'exit');
+      launcher.close();
+      await waitFor(() => existsSync(exitFile), 10_000, 'the unreleased wrapper to record its end');
+      assert.equal(readFileSync(exitFile, 'utf8'), 'unreleased\n');
+      assert.equal(readFileSync(path.join(dir, 'meta-0', 'exit'), 'utf8'), 'unreleased\n');
+      assert.equal(existsSync(ran(0)) || existsSync(ran(1)), false);
+      // the released one goes on
+      assert.doesNotThrow(() => process.kill(released!.pid, 0));
+    });
+  });
+
+  it('refuses a spawn whose log files were replaced, whose cgroups fail, or whose directory is gone', () =>
+    withLaunchers(new Launcher(() => undefined, kind), async ({ dir, launchers: launcher, wrappers, ran }) => {
+      /** Options for a sandbox the agent made itself (no makeDirs): the launcher opens its logs again. */
+      const made = (i: number) => {
+        const o = spawnOptions(dir, i, `touch ${ran(i)}; exec sleep 60`);
+        delete o.makeDirs;
+        mkdirSync(o.sandbox);
+        mkdirSync(path.join(dir, `meta-${i}`));
+        writeFileSync(o.stdoutPath, '');
+        writeFileSync(o.stderrPath, '');
+        return o;
+      };
+      const ok = made(0);
+      const w = await launcher.spawn(ok);
+      wrappers.push(w);
+      assert.equal(w.release(), true);
+      await waitFor(() => existsSync(ran(0)), 10_000, 'the command in a sandbox the agent made to run');
+      // stdout replaced between the agent's stat and the launcher's open
+      const replaced = made(1);
+      const spawning = launcher.spawn(replaced);
+      // (the old file kept under another name, so its inode number cannot come back)
+      linkSync(replaced.stdoutPath, `${replaced.stdoutPath}.old`);
+      writeFileSync(`${replaced.stdoutPath}.new`, '');
+      renameSync(`${replaced.stdoutPath}.new`, replaced.stdoutPath);
+      await assert.rejects(spawning, /stdout was replaced before the task started/);
+      // a cgroup write that fails: nothing runs
+      const cg = spawnOptions(dir, 2, `touch ${ran(2)}`);
+      cg.cgroups = { mkdirs: [path.join(dir, 'cg')], writes: [[path.join(dir, 'cg', 'no-such-dir', 'memory.limit'), '1', false]], procs: [] };
+      await assert.rejects(launcher.spawn(cg), /^Error: cgroups: ENOENT/);
+      // a working directory that is gone by the time of the fork
+      const gone = { ...made(3), sandbox: path.join(dir, 'no-such-sandbox') };
+      await assert.rejects(launcher.spawn(gone), /^Error: spawn \/bin\/sh ENOENT/);
+      // the launcher goes on after each refusal
+      const after = await launcher.spawn(spawnOptions(dir, 4, `touch ${ran(4)}; exec sleep 60`));
+      wrappers.push(after);
+      assert.equal(after.release(), true);
+      await waitFor(() => existsSync(ran(4)), 10_000, 'a later command to run');
+      assert.equal(existsSync(ran(1)) || existsSync(ran(2)) || existsSync(ran(3)), false);
+    }));
+});
+
+describe('task launcher', () => {
+  it('is the native one wherever a C compiler is on the PATH', () => {
+    const cc = ['cc', 'gcc', 'clang'].some((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
+    if (!cc) return;
+    assert.equal(launcherKind({}), 'native', `${NATIVE_LAUNCHER} is not built`);
+    assert.equal(launcherKind({ YAGURA_LAUNCHER: 'node' }), 'node');
+  });
 
   it('runs two launchers a core, from 2 to 8', () => {
     assert.deepEqual([1, 2, 3, 4, 16].map((cores) => launcherCount(cores)), [2, 4, 6, 8, 8]);
