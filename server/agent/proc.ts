@@ -10,6 +10,8 @@ export interface ProcStat {
   state: string;
   ppid: number;
   pgrp: number;
+  /** Field 6: the session id. */
+  session: number;
   /** Field 22: clock ticks after boot. Together with the pid it names one process. */
   startTime: number;
 }
@@ -28,6 +30,7 @@ export function parseStat(text: string): ProcStat | null {
     state: rest[0]!,
     ppid: Number(rest[1]),
     pgrp: Number(rest[2]),
+    session: Number(rest[3]),
     startTime: Number(rest[19]),
   };
   if (!Number.isFinite(stat.pid) || !Number.isFinite(stat.startTime)) return null;

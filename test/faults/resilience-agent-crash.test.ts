@@ -5,12 +5,12 @@
 // a wait long enough for the agent's and the master's resend periods to pass.
 
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isTerminal, type TaskState, type TaskView } from '../../protocol/types.js';
 import { commandTask, SchedulerClient } from '../support/mesos-client.js';
-import { checkpointedPid, processAlive } from '../support/processes.js';
+import { checkpointedPid, processAlive, procStatSync } from '../support/processes.js';
 import { FaultCluster, netnsUnavailable, waitFor } from './hosts.js';
 import { figures, LONG } from './support.js';
 
@@ -148,10 +148,5 @@ describe('R3: kill -9 of an agent with 20 tasks, 3 ending while it is down', { s
 
 /** A wrapper that exited while its agent was down may stay a zombie where init does not reap. */
 function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
+  return procStatSync(pid)?.state === 'Z';
 }

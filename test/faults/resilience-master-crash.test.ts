@@ -13,6 +13,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { runningProcess } from '../support/processes.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -106,8 +107,7 @@ describe('R1: kill -9 of the master during deploys, scales and deletes', { skip:
           const { pid } = JSON.parse(readFileSync(join(dir, id, 'task.json'), 'utf8')) as { pid?: number };
           if (!pid) continue;
           // a zombie is not a running task
-          const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-          if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z') live.add(id);
+          if (runningProcess(pid)) live.add(id);
         } catch {
           // no checkpoint yet, or the process is gone
         }

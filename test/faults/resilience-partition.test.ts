@@ -23,7 +23,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isTerminal, type TaskView } from '../../protocol/types.js';
-import { processAlive } from '../support/processes.js';
+import { runningProcess } from '../support/processes.js';
 import { FaultCluster, netnsUnavailable, waitFor } from './hosts.js';
 import { figures, LONG } from './support.js';
 
@@ -399,11 +399,5 @@ function secs(ms: number): string {
 
 /** Alive and not a zombie (an orphaned wrapper may stay one where init does not reap). */
 function alive(pid: number): boolean {
-  if (!processAlive(pid)) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
+  return runningProcess(pid);
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { runningProcess } from '../support/processes.js';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,13 +75,7 @@ function waitForHealth(master: FakeMaster, taskId: string, healthy: boolean, fro
     .then((m) => m.update);
 }
 
-function alive(pid: number): boolean {
-  try {
-    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+const alive = runningProcess;
 
 function processesWithArg(arg: string): number[] {
   const out: number[] = [];

@@ -13,24 +13,15 @@ import { after, before, describe, it } from 'node:test';
 import { Agent, agentCgroupName } from '../../server/agent/agent.js';
 import { detectCgroupLayout } from '../../server/agent/isolators.js';
 import { FakeMaster, isRoot, launchSpec, makeAgentEnv, type AgentTestEnv, shutdownAgent } from './fixtures/agent-fake-master.js';
+import { procStatSync } from '../support/processes.js';
 
 const SECRET = 'lifecycle-secret';
-
-function procStat(pid: number): { state: string; pgrp: number; sid: number } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0]!, pgrp: Number(f[2]), sid: Number(f[3]) };
-  } catch {
-    return null;
-  }
-}
 
 /** Live members of a process group; zombies answer kill(0) too, so /proc is read instead. */
 function groupAlive(pgid: number): boolean {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const st = procStat(Number(name));
+    const st = procStatSync(Number(name));
     if (st && st.pgrp === pgid && st.state !== 'Z') return true;
   }
   return false;
@@ -40,12 +31,7 @@ function childrenOf(pid: number): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    try {
-      const text = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
+    if (procStatSync(Number(name))?.ppid === pid) out.push(Number(name));
   }
   return out;
 }
@@ -109,11 +95,11 @@ describe('agent launch and kill', () => {
     await master.waitForStatus('sleeper', 'TASK_STARTING', from);
     await master.waitForStatus('sleeper', 'TASK_RUNNING', from);
     const { pid } = checkpoint(env.workDir, 'sleeper');
-    const wrapper = procStat(pid);
+    const wrapper = procStatSync(pid);
     assert.ok(wrapper, 'the wrapper runs');
     assert.equal(wrapper.pgrp, pid, 'the wrapper leads its own process group');
-    assert.equal(wrapper.sid, pid, 'in its own session');
-    assert.notEqual(wrapper.pgrp, procStat(process.pid)!.pgrp);
+    assert.equal(wrapper.session, pid, 'in its own session');
+    assert.notEqual(wrapper.pgrp, procStatSync(process.pid)!.pgrp);
     if (isRoot()) assert.equal(uidOf(pid), 65534, 'runs as nobody');
     // `sleep 30` is plain words: the wrapper runs sleep itself, with no second shell between.
     // Released, the wrapper forks its child a moment after TASK_RUNNING: wait for the exec (until

@@ -12,23 +12,11 @@ import { afterEach, describe, it } from 'node:test';
 import type { StatusUpdate } from '../../protocol/types.js';
 import { Agent } from '../../server/agent/agent.js';
 import { FakeMaster, launchSpec, makeAgentEnv, spawnAgentProcess, type AgentProcess, shutdownAgent } from './fixtures/agent-fake-master.js';
+import { procStatSync, runningProcess } from '../support/processes.js';
 
 const SECRET = 'recovery-secret';
 
-function stat(pid: number): { state: string; startTime: number } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { state: f[0]!, startTime: Number(f[19]) };
-  } catch {
-    return null;
-  }
-}
-
-function alive(pid: number): boolean {
-  const s = stat(pid);
-  return s !== null && s.state !== 'Z';
-}
+const alive = runningProcess;
 
 function checkpoint(workDir: string, taskId: string) {
   return JSON.parse(readFileSync(path.join(workDir, 'meta', 'tasks', taskId, 'task.json'), 'utf8')) as {
@@ -90,7 +78,7 @@ describe('agent recovery', () => {
     const again = checkpoint(env.workDir, 'long');
     assert.equal(again.pid, long.pid, 'same pid');
     assert.equal(again.pidStartTime, long.pidStartTime, 'same process');
-    assert.equal(stat(long.pid)?.startTime, long.pidStartTime);
+    assert.equal(procStatSync(long.pid)?.startTime, long.pidStartTime);
     // Not relaunched: nothing new about it, at most resends of updates whose ack the dead agent never saved.
     const before = new Set(master.messages.slice(0, mark).flatMap((m) => (m.type === 'status' ? [m.update.uuid] : [])));
     const after = master.messages.slice(mark).flatMap((m) => (m.type === 'status' && m.update.taskId === 'long' ? [m.update] : []));
@@ -156,7 +144,7 @@ describe('agent recovery', () => {
         }
       });
       const pid = innocent.pid!;
-      const realStart = stat(pid)!.startTime;
+      const realStart = procStatSync(pid)!.startTime;
       const master = await new FakeMaster(SECRET).listen();
       const env = makeAgentEnv('reuse');
       cleanups.push(() => env.cleanup(), () => master.close());
@@ -192,7 +180,7 @@ describe('agent recovery', () => {
       assert.equal(byTask.get('never-spawned')!.reason, 'REASON_AGENT_RESTARTED');
 
       assert.ok(alive(pid), 'the process that reused the pid was not signalled');
-      assert.equal(stat(pid)!.startTime, realStart);
+      assert.equal(procStatSync(pid)!.startTime, realStart);
       // Every outcome was acked by the fake master, so the checkpoints are settled.
       await until('checkpoints marked done', () => checkpoint(env.workDir, 'reused-ok').done);
     });

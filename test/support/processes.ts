@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentCgroupName } from '../../server/agent/agent.js';
 import { Isolation } from '../../server/agent/isolators.js';
-import { parseStat } from '../../server/agent/proc.js';
+import { parseStat, type ProcStat } from '../../server/agent/proc.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -119,11 +119,22 @@ export function killCheckpointedTasks(workDir: string): void {
 }
 
 function startTime(pid: number): number | null {
+  return procStatSync(pid)?.startTime ?? null;
+}
+
+/** /proc/<pid>/stat, parsed by the agent's own parser; null once the process is gone. */
+export function procStatSync(pid: number): ProcStat | null {
   try {
-    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.startTime ?? null;
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return null;
   }
+}
+
+/** There and not a zombie (or dead): an orphaned wrapper may stay a zombie where init does not reap. */
+export function runningProcess(pid: number): boolean {
+  const s = procStatSync(pid);
+  return s !== null && s.state !== 'Z' && s.state !== 'X';
 }
 
 /**
