@@ -585,7 +585,8 @@ export class Launcher {
  * How many launchers an agent runs: two per core, at least 2 and at most 8. Each makes one
  * spawn at a time and waits for its child's exec meanwhile; on this project's 2-core machines,
  * 1,000 tasks to TASK_RUNNING took (medians of 3–5 runs) 3.8 s with 2 launchers, 3.1 s with
- * 4, 2.8 s with 8. Each launcher keeps ~14 MB of its own memory.
+ * 4, 2.8 s with 8 (node launchers; not measured again with the C one). A node launcher keeps
+ * ~14 MB of its own memory, a C launcher ~0.1 MB.
  */
 export function launcherCount(cores = availableParallelism()): number {
   return Math.min(8, Math.max(2, 2 * cores));
