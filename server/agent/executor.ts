@@ -148,6 +148,9 @@ export interface SpawnOptions {
 /** The C launcher, built by scripts/build-launcher.sh (npm install). */
 export const NATIVE_LAUNCHER = fileURLToPath(new URL('../../build/yagura-launcher', import.meta.url));
 
+/** The C launcher (NATIVE_LAUNCHER) or node running LAUNCHER_SOURCE: the same protocol. */
+export type LauncherKind = 'native' | 'node';
+
 /**
  * Which launcher an agent runs: 'native' (build/yagura-launcher) where it was built, else
  * 'node' (LAUNCHER_SOURCE), and 'node' too when YAGURA_LAUNCHER=node. The native one costs less
@@ -155,8 +158,6 @@ export const NATIVE_LAUNCHER = fileURLToPath(new URL('../../build/yagura-launche
  * pages, which the launcher then faults on one by one after each fork; vfork() shares the
  * launcher's memory with the child until its exec (README, Benchmarks).
  */
-export type LauncherKind = 'native' | 'node';
-
 export function launcherKind(env: NodeJS.ProcessEnv = process.env): LauncherKind {
   if (env.YAGURA_LAUNCHER === 'node') return 'node';
   try {
