@@ -61,9 +61,10 @@ describe('proc stat parsing', () => {
     fields[0] = 'S';
     fields[1] = '1'; // ppid
     fields[2] = '4242'; // pgrp
+    fields[3] = '4240'; // session
     fields[19] = '987654'; // starttime (field 22)
     const st = parseStat(`4242 (evil) (name) ${fields.join(' ')}\n`);
-    assert.deepEqual(st, { pid: 4242, state: 'S', ppid: 1, pgrp: 4242, startTime: 987654 });
+    assert.deepEqual(st, { pid: 4242, state: 'S', ppid: 1, pgrp: 4242, session: 4240, startTime: 987654 });
     assert.equal(parseStat('garbage'), null);
   });
 
