@@ -230,9 +230,9 @@ for (const kind of ['native', 'node'] as const) describe(`task launcher (${kind}
 });
 
 describe('task launcher', () => {
-  it('is the native one wherever a C compiler is on the PATH', () => {
+  it('is the native one wherever a C compiler is on the PATH', (t) => {
     const cc = ['cc', 'gcc', 'clang'].some((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
-    if (!cc) return;
+    if (!cc) return t.skip('no C compiler here: the agent runs the node launcher');
     assert.equal(launcherKind({}), 'native', `${NATIVE_LAUNCHER} is not built`);
     assert.equal(launcherKind({ YAGURA_LAUNCHER: 'node' }), 'node');
   });
