@@ -36,7 +36,7 @@ import {
   taskMetaDir,
   writeJsonAtomic,
 } from './checkpoint.js';
-import { LauncherPool, NATIVE_LAUNCHER, type LauncherKind, type Wrapper, buildTaskEnv, expandPorts, launcherCount, launcherKind } from './executor.js';
+import { LauncherPool, NATIVE_LAUNCHER, type LauncherKind, type Wrapper, buildTaskEnv, expandPorts, launcherCount, launcherKind, nativeLauncherBuilt } from './executor.js';
 import { FetchCache, extractArchives, fetchUris, originOf } from './fetcher.js';
 import { FilesError, Tail, browse, downloadFile, readFileRange } from './files.js';
 import { collectSandboxes } from './gc.js';
@@ -449,7 +449,7 @@ export class Agent extends EventEmitter {
     this._isolators = this.isolation.isolators;
     this.log('info', `isolation: ${this._isolators.join(', ')}`);
     if (this.launcher.kind === 'native') this.log('info', `task launcher: ${NATIVE_LAUNCHER}`);
-    else if (this.opts.launcher === 'node' || process.env.YAGURA_LAUNCHER === 'node') this.log('info', 'task launcher: node (chosen)');
+    else if (nativeLauncherBuilt()) this.log('info', 'task launcher: node (chosen)');
     else this.log('warn', `task launcher: node, as ${NATIVE_LAUNCHER} is not built (scripts/build-launcher.sh needs a C compiler); each task costs more CPU to start`);
     // a started agent launches at once: the launcher is up (or, failing that, starts again on first use)
     const launcherUp = await Promise.race([this.launcher.warmUp(), new Promise<false>((r) => setTimeout(r, 10_000, false).unref())]);

@@ -159,12 +159,16 @@ export type LauncherKind = 'native' | 'node';
  * launcher's memory with the child until its exec (README, Benchmarks).
  */
 export function launcherKind(env: NodeJS.ProcessEnv = process.env): LauncherKind {
-  if (env.YAGURA_LAUNCHER === 'node') return 'node';
+  return env.YAGURA_LAUNCHER !== 'node' && nativeLauncherBuilt() ? 'native' : 'node';
+}
+
+/** Whether build/yagura-launcher is there to run. */
+export function nativeLauncherBuilt(): boolean {
   try {
     accessSync(NATIVE_LAUNCHER, fsConstants.X_OK);
-    return 'native';
+    return true;
   } catch {
-    return 'node';
+    return false;
   }
 }
 
