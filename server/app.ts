@@ -43,6 +43,8 @@ export interface BuildOptions {
   log?: Logger;
   /** How often the services framework re-evaluates time-based rules (backoff, unreachable). */
   servicesTickMs?: number;
+  /** How often at most the services framework asks for agents with room (default 100 ms). */
+  servicesOfferNowEveryMs?: number;
   /** Finished runs kept per job (default 50). */
   jobHistory?: number;
   /** Read-only directories served from the artifact store under /artifacts/<prefix>/ (`catalog` is the built-in repository's code). */
@@ -96,7 +98,12 @@ export async function build(opts: BuildOptions): Promise<Yagura> {
     },
     ...opts.master,
   });
-  const services = new ServicesFramework({ master, log, ...(opts.servicesTickMs !== undefined ? { tickMs: opts.servicesTickMs } : {}) });
+  const services = new ServicesFramework({
+    master,
+    log,
+    ...(opts.servicesTickMs !== undefined ? { tickMs: opts.servicesTickMs } : {}),
+    ...(opts.servicesOfferNowEveryMs !== undefined ? { offerNowEveryMs: opts.servicesOfferNowEveryMs } : {}),
+  });
   const allowedOrigins = opts.allowedOrigins ?? [];
   const http = createHttp({ master, auth, agentSecret, allowedOrigins, log, ...(opts.bodyLimit !== undefined ? { bodyLimit: opts.bodyLimit } : {}) });
   registerMesosApis(http, { master });

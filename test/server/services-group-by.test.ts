@@ -103,6 +103,34 @@ describe('services: instances waiting with no offer at hand', { timeout: 60_000 
     await waitFor(() => m!.services.tasksOf('/plain').length === 4, 10_000, 'all four placed, without waiting for a filter to lapse or a cycle');
   });
 
+  it('ask when the rate limit on asking allows, when it held an ask back, not at the next cycle', async () => {
+    // no filter lapses, no full cycle and no periodic tick comes for a minute; asks at most every 2 s
+    m = await startMaster({ master: { allocationIntervalMs: 60_000, now: () => 1_000_000 }, servicesTickMs: 60_000, servicesOfferNowEveryMs: 2000 });
+    await m.services.deploy([{ id: '/huge', to: app({ id: '/huge', cmd: 'sleep 600', instances: 1, cpus: 64, mem: 32 }) }]);
+    const small = { cpus: 1, mem: 1024, disk: 100, ports: [[31000, 31010]] as Array<[number, number]> };
+    for (const name of ['node-1', 'node-2', 'node-3', 'node-4']) m.master.registerAgent(fakeAgentConnection(), registerMessage(name, { resources: small }));
+    await waitFor(() => m!.master.listOffers().length === 0 && m!.services.queueEntries().some((e) => e.appId === '/huge' && e.offersProcessed >= 4), 5000, 'the four offers declined');
+    const asks: number[] = [];
+    const offerNow = m.master.offerNow.bind(m.master);
+    m.master.offerNow = (frameworkId, agentIds) => {
+      if (frameworkId === SERVICES_FRAMEWORK_ID) asks.push(Date.now());
+      offerNow(frameworkId, agentIds);
+    };
+    const plain = (id: string) => app({ id, cmd: 'sleep 600', instances: 2, cpus: 0.5, mem: 32 });
+    // the framework's read of the agents' room, taken while they had offers out, is kept 250 ms
+    await new Promise((r) => setTimeout(r, 300));
+    await m.services.deploy([{ id: '/first', to: plain('/first') }]);
+    await waitFor(() => m!.services.tasksOf('/first').length === 2 && m!.master.listOffers().length === 0, 5000, "the first app placed by an ask, the asked agents' other offers declined");
+    assert.equal(asks.length, 1);
+    // posted within the limit of the first ask: nothing at hand, and the framework may not ask yet
+    await m.services.deploy([{ id: '/second', to: plain('/second') }]);
+    assert.ok(Date.now() - asks[0]! < 2000, 'the second app came within the limit (the machine stalled: the case is not exercised)');
+    await waitFor(() => m!.services.tasksOf('/second').length === 2, 10_000, 'the second app placed by the ask held back, without waiting for a cycle');
+    assert.equal(asks.length, 2);
+    // the limit is measured from the start of the asking tick, the spy's clock a little later
+    assert.ok(asks[1]! - asks[0]! >= 1500, `the second ask ${asks[1]! - asks[0]!} ms after the first: within the limit`);
+  });
+
   it('ask only for agents their constraints on the agent alone could accept', async () => {
     // no filter lapses and no full cycle comes: the app gets offers only from the agents asked for
     m = await startMaster({ master: { allocationIntervalMs: 60_000, now: () => 1_000_000 }, servicesTickMs: 50 });

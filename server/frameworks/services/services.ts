@@ -122,6 +122,8 @@ export interface ServicesOptions {
   now?: () => number;
   log?: Logger;
   tickMs?: number;
+  /** How often at most it asks for agents (`master.offerNow`); OFFER_NOW_EVERY_MS by default. */
+  offerNowEveryMs?: number;
 }
 
 export class ServicesFramework implements SchedulerConnection {
@@ -167,6 +169,9 @@ export class ServicesFramework implements SchedulerConnection {
   /** How long the last tick took, and the next one when it waits (see scheduleTick). */
   private lastTickMs = 0;
   private offerNowAt = -Infinity;
+  private readonly offerNowEveryMs: number;
+  /** A tick at the end of the ask's rate limit, for an ask the limit held back (see launch). */
+  private askTimer: NodeJS.Timeout | undefined;
   private readonly rooms: AgentRooms;
   /** Where the next ask for agents starts in the list of agents (ClusterRoom.anyAgentsFor). */
   private readonly askCursor = { at: Math.floor(Math.random() * 1e9) };
@@ -177,6 +182,7 @@ export class ServicesFramework implements SchedulerConnection {
     this.rooms = new AgentRooms(this.master);
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? (() => {});
+    this.offerNowEveryMs = opts.offerNowEveryMs ?? OFFER_NOW_EVERY_MS;
     for (const { data } of this.master.loadDocs<AppRecord>(APPS)) this.apps.set(data.def.id, data);
     for (const { data } of this.master.loadDocs<DeploymentRecord>(DEPLOYMENTS)) this.addDeployment(data);
     this.changedTasks = this.master.watchTasks(SERVICES_FRAMEWORK_ID);
@@ -232,6 +238,7 @@ export class ServicesFramework implements SchedulerConnection {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     clearTimeout(this.delayedTick);
+    clearTimeout(this.askTimer);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -650,7 +657,9 @@ export class ServicesFramework implements SchedulerConnection {
      * OFFER_NOW_EVERY_MS).
      */
     const wanted = new Set<string>();
-    const mayAsk = now - this.offerNowAt >= OFFER_NOW_EVERY_MS;
+    const mayAsk = now - this.offerNowAt >= this.offerNowEveryMs;
+    /** An app would have asked for agents but for the rate limit. */
+    let heldBack = false;
     for (const [appId, count] of [...wants].sort(([a], [b]) => a.localeCompare(b))) {
       const app = this.apps.get(appId)!;
       const entry = this.queue.get(appId) ?? { appId, count, since: now, offersProcessed: 0, reasons: {} };
@@ -669,6 +678,7 @@ export class ServicesFramework implements SchedulerConnection {
         // nothing at hand: a GROUP_BY app asks for agents of every value with room, another for agents it fits on
         if (roomy) room.agentsFor(def, roomy, count, wanted);
         else if (mayAsk) room.anyAgentsFor(def, count, wanted);
+        else heldBack = true;
         continue;
       }
       const existing: Array<{ hostname: string; attributes: Readonly<Record<string, string>> }> = [];
@@ -693,6 +703,7 @@ export class ServicesFramework implements SchedulerConnection {
       if (result.placements.length < count) {
         if (roomy) room.agentsFor(def, roomy, count - result.placements.length, wanted);
         else if (mayAsk) room.anyAgentsFor(def, count - result.placements.length, wanted);
+        else heldBack = true;
       }
       entry.offersProcessed += offers.length;
       for (const [reason, n] of Object.entries(result.reasonCounts)) entry.reasons[reason] = (entry.reasons[reason] ?? 0) + (n ?? 0);
@@ -715,6 +726,15 @@ export class ServicesFramework implements SchedulerConnection {
     if (wanted.size > 0 && mayAsk) {
       this.offerNowAt = now;
       this.master.offerNow(SERVICES_FRAMEWORK_ID, wanted);
+    } else if ((heldBack || wanted.size > 0) && !this.askTimer) {
+      // Held back by the rate limit: ask when it allows, not when something else wakes the
+      // loop. Instances posted just after an ask would otherwise wait for the next allocation
+      // cycle (1 s by default); in bench/api-reads the last apps of a run did.
+      this.askTimer = setTimeout(() => {
+        this.askTimer = undefined;
+        this.scheduleTick();
+      }, Math.max(1, this.offerNowAt + this.offerNowEveryMs - now));
+      this.askTimer.unref();
     }
     const unused = [...this.heldOffers.keys()];
     this.heldOffers.clear();
