@@ -590,8 +590,10 @@ export class Launcher {
  * How many launchers an agent runs: two per core, at least 2 and at most 8. Each makes one
  * spawn at a time and waits for its child's exec meanwhile; on this project's 2-core machines,
  * 1,000 tasks to TASK_RUNNING took (medians of 3–5 runs) 3.8 s with 2 launchers, 3.1 s with
- * 4, 2.8 s with 8 (node launchers; not measured again with the C one). A node launcher keeps
- * ~14 MB of its own memory, a C launcher ~0.1 MB.
+ * 4, 2.8 s with 8 (node launchers). With the C launcher (bench/launch, 6 pairs each against the
+ * raw spawn loop): 1 launcher 1.10–1.30× the loop, 2 0.75–1.11×, 4 0.68–0.88×, 8 0.62–0.74×;
+ * 4 and 8 overlap within the noise. A node launcher keeps ~14 MB of its own memory, a C
+ * launcher ~0.1 MB.
  */
 export function launcherCount(cores = availableParallelism()): number {
   return Math.min(8, Math.max(2, 2 * cores));
