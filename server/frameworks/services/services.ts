@@ -168,6 +168,7 @@ export class ServicesFramework implements SchedulerConnection {
   private deploymentsByApp = new Map<string, Set<DeploymentRecord>>();
   /** How long the last tick took, and the next one when it waits (see scheduleTick). */
   private lastTickMs = 0;
+  /** When the last ask was made, on the monotonic clock (a wall clock's jump must not stop asks). */
   private offerNowAt = -Infinity;
   private readonly offerNowEveryMs: number;
   /** A tick at the end of the ask's rate limit, for an ask the limit held back (see launch). */
@@ -657,7 +658,8 @@ export class ServicesFramework implements SchedulerConnection {
      * OFFER_NOW_EVERY_MS).
      */
     const wanted = new Set<string>();
-    const mayAsk = now - this.offerNowAt >= this.offerNowEveryMs;
+    const askNow = performance.now();
+    const mayAsk = askNow - this.offerNowAt >= this.offerNowEveryMs;
     /** An app would have asked for agents but for the rate limit. */
     let heldBack = false;
     for (const [appId, count] of [...wants].sort(([a], [b]) => a.localeCompare(b))) {
@@ -724,7 +726,7 @@ export class ServicesFramework implements SchedulerConnection {
       });
     }
     if (wanted.size > 0 && mayAsk) {
-      this.offerNowAt = now;
+      this.offerNowAt = askNow;
       this.master.offerNow(SERVICES_FRAMEWORK_ID, wanted);
     } else if ((heldBack || wanted.size > 0) && !this.askTimer) {
       // Held back by the rate limit: ask when it allows, not when something else wakes the
@@ -733,7 +735,7 @@ export class ServicesFramework implements SchedulerConnection {
       this.askTimer = setTimeout(() => {
         this.askTimer = undefined;
         this.scheduleTick();
-      }, Math.max(1, this.offerNowAt + this.offerNowEveryMs - now));
+      }, Math.max(1, this.offerNowAt + this.offerNowEveryMs - askNow));
       this.askTimer.unref();
     }
     const unused = [...this.heldOffers.keys()];
