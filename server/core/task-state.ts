@@ -61,8 +61,12 @@ export type ApplyResult =
  * reason does not outlive the state it explained), healthy (only if present: health is sticky
  * between checks), statusUuid, updatedAt=now, startedAt on the first RUNNING, endedAt on terminal.
  */
+// at module level: a closure made per call costs a defineProperty each (tsx keeps function names)
+function reject(error: string): ApplyResult {
+  return { ok: false, duplicate: false, error };
+}
+
 export function applyStatusUpdate(task: TaskView, update: StatusUpdate, now: number): ApplyResult {
-  const reject = (error: string): ApplyResult => ({ ok: false, duplicate: false, error });
   if (update.taskId !== task.id) {
     return reject(`status update for task ${update.taskId} applied to task ${task.id}`);
   }
