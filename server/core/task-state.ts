@@ -53,6 +53,11 @@ export type ApplyResult =
   | { ok: true; task: TaskView; becameTerminal: boolean }
   | { ok: false; duplicate: boolean; error: string };
 
+// at module level: a closure made per call costs a defineProperty each (tsx keeps function names)
+function reject(error: string): ApplyResult {
+  return { ok: false, duplicate: false, error };
+}
+
 /**
  * Apply an agent's status update to a task. Pure: returns a new TaskView, never mutates.
  * Rejects (never applies) illegal transitions, updates for another task/framework/agent, and
@@ -61,11 +66,6 @@ export type ApplyResult =
  * reason does not outlive the state it explained), healthy (only if present: health is sticky
  * between checks), statusUuid, updatedAt=now, startedAt on the first RUNNING, endedAt on terminal.
  */
-// at module level: a closure made per call costs a defineProperty each (tsx keeps function names)
-function reject(error: string): ApplyResult {
-  return { ok: false, duplicate: false, error };
-}
-
 export function applyStatusUpdate(task: TaskView, update: StatusUpdate, now: number): ApplyResult {
   if (update.taskId !== task.id) {
     return reject(`status update for task ${update.taskId} applied to task ${task.id}`);
