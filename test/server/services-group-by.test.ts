@@ -131,6 +131,29 @@ describe('services: instances waiting with no offer at hand', { timeout: 60_000 
     assert.ok(asks[1]! - asks[0]! >= 1500, `the second ask ${asks[1]! - asks[0]!} ms after the first: within the limit`);
   });
 
+  it('ask again for an app that already had an ask in its wait at the periodic tick, not as often as the limit allows', async () => {
+    // no filter lapses, no full cycle and no periodic tick comes for a minute; asks at most every 50 ms
+    m = await startMaster({ master: { allocationIntervalMs: 60_000, now: () => 1_000_000 }, servicesTickMs: 60_000, servicesOfferNowEveryMs: 50 });
+    const small = { cpus: 1, mem: 1024, disk: 100, ports: [[31000, 31010]] as Array<[number, number]> };
+    for (const name of ['node-1', 'node-2', 'node-3']) m.master.registerAgent(fakeAgentConnection(), registerMessage(name, { resources: small }));
+    await m.master.commit();
+    const asks: number[] = [];
+    const offerNow = m.master.offerNow.bind(m.master);
+    m.master.offerNow = (frameworkId, agentIds) => {
+      if (frameworkId === SERVICES_FRAMEWORK_ID) asks.push(Date.now());
+      offerNow(frameworkId, agentIds);
+    };
+    // one instance per host on three hosts: the fourth has room on every agent, yet never a place
+    await m.services.deploy([{ id: '/unique', to: app({ id: '/unique', cmd: 'sleep 600', instances: 4, cpus: 0.1, mem: 32, constraints: [['hostname', 'UNIQUE']] }) }]);
+    await waitFor(() => m!.services.tasksOf('/unique').length === 3 && m!.master.listOffers().length === 0, 5000, 'three placed, the offers declined');
+    await waitFor(() => asks.length > 0, 5000, 'an ask for the fourth');
+    const before = asks.length;
+    await new Promise((r) => setTimeout(r, 1000));
+    // at most every 50 ms would be ~20 asks of the same agents in that second, on and on
+    assert.ok(asks.length - before <= 1, `${asks.length - before} asks in a second for an instance that had one`);
+    assert.equal(m.services.tasksOf('/unique').length, 3, 'the fourth still waits');
+  });
+
   it('ask only for agents their constraints on the agent alone could accept', async () => {
     // no filter lapses and no full cycle comes: the app gets offers only from the agents asked for
     m = await startMaster({ master: { allocationIntervalMs: 60_000, now: () => 1_000_000 }, servicesTickMs: 50 });

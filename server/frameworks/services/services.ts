@@ -173,6 +173,8 @@ export class ServicesFramework implements SchedulerConnection {
   private readonly offerNowEveryMs: number;
   /** A tick at the end of the ask's rate limit, for an ask the limit held back (see launch). */
   private askTimer: NodeJS.Timeout | undefined;
+  /** Apps waiting in the queue that have had an ask made for them since they began to wait. */
+  private askedFor = new Set<string>();
   private readonly rooms: AgentRooms;
   /** Where the next ask for agents starts in the list of agents (ClusterRoom.anyAgentsFor). */
   private readonly askCursor = { at: Math.floor(Math.random() * 1e9) };
@@ -634,6 +636,7 @@ export class ServicesFramework implements SchedulerConnection {
     for (const id of [...this.queue.keys()]) {
       if (wants.has(id)) continue;
       this.queue.delete(id);
+      this.askedFor.delete(id);
       this.unpublished.add(id);
     }
     const pending = [...wants.values()].reduce((a, b) => a + b, 0);
@@ -660,8 +663,22 @@ export class ServicesFramework implements SchedulerConnection {
     const wanted = new Set<string>();
     const askNow = performance.now();
     const mayAsk = askNow - this.offerNowAt >= this.offerNowEveryMs;
-    /** An app would have asked for agents but for the rate limit. */
+    /**
+     * An app that never had an ask in this wait would have asked but for the rate limit: the
+     * ask is made on a timer when the limit allows. One that had an ask and still waits (its
+     * constraints or ports refused the agents asked for) asks again at the next tick that
+     * comes (the periodic one at the latest), not every time the limit allows.
+     */
     let heldBack = false;
+    /** Apps whose agents are in `wanted`. */
+    const askers: string[] = [];
+    const ask = (appId: string, def: AppDefinition, n: number, roomy: ReadonlyMap<string, ReadonlySet<string>> | undefined) => {
+      const before = wanted.size;
+      if (roomy) room.agentsFor(def, roomy, n, wanted);
+      else if (mayAsk) room.anyAgentsFor(def, n, wanted);
+      if (wanted.size > before) askers.push(appId);
+      if (!mayAsk && !this.askedFor.has(appId)) heldBack = true;
+    };
     for (const [appId, count] of [...wants].sort(([a], [b]) => a.localeCompare(b))) {
       const app = this.apps.get(appId)!;
       const entry = this.queue.get(appId) ?? { appId, count, since: now, offersProcessed: 0, reasons: {} };
@@ -678,9 +695,7 @@ export class ServicesFramework implements SchedulerConnection {
       const roomy = now - entry.since < GROUP_WAIT_MS ? room.roomyValues(def) : undefined;
       if (offers.length === 0) {
         // nothing at hand: a GROUP_BY app asks for agents of every value with room, another for agents it fits on
-        if (roomy) room.agentsFor(def, roomy, count, wanted);
-        else if (mayAsk) room.anyAgentsFor(def, count, wanted);
-        else heldBack = true;
+        ask(appId, def, count, roomy);
         continue;
       }
       const existing: Array<{ hostname: string; attributes: Readonly<Record<string, string>> }> = [];
@@ -702,11 +717,7 @@ export class ServicesFramework implements SchedulerConnection {
         count,
         roomy ? { roomy } : {},
       );
-      if (result.placements.length < count) {
-        if (roomy) room.agentsFor(def, roomy, count - result.placements.length, wanted);
-        else if (mayAsk) room.anyAgentsFor(def, count - result.placements.length, wanted);
-        else heldBack = true;
-      }
+      if (result.placements.length < count) ask(appId, def, count - result.placements.length, roomy);
       entry.offersProcessed += offers.length;
       for (const [reason, n] of Object.entries(result.reasonCounts)) entry.reasons[reason] = (entry.reasons[reason] ?? 0) + (n ?? 0);
       const tpl = result.placements.length > 0 ? this.launchTemplate(app) : undefined;
@@ -728,7 +739,8 @@ export class ServicesFramework implements SchedulerConnection {
     if (wanted.size > 0 && mayAsk) {
       this.offerNowAt = askNow;
       this.master.offerNow(SERVICES_FRAMEWORK_ID, wanted);
-    } else if ((heldBack || wanted.size > 0) && !this.askTimer) {
+      for (const id of askers) this.askedFor.add(id);
+    } else if (heldBack && !this.askTimer) {
       // Held back by the rate limit: ask when it allows, not when something else wakes the
       // loop. Instances posted just after an ask would otherwise wait for the next allocation
       // cycle (1 s by default); in bench/api-reads the last apps of a run did.
