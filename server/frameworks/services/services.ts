@@ -658,7 +658,7 @@ export class ServicesFramework implements SchedulerConnection {
      * Agents with room that made no offer at hand, asked for at once (`master.offerNow`) rather
      * than in the next allocation cycle: for GROUP_BY apps those of the values they wait for,
      * for the others some agents the instances still to place fit on (at most every
-     * OFFER_NOW_EVERY_MS).
+     * offerNowEveryMs, OFFER_NOW_EVERY_MS by default).
      */
     const wanted = new Set<string>();
     const askNow = performance.now();
@@ -741,9 +741,9 @@ export class ServicesFramework implements SchedulerConnection {
       this.master.offerNow(SERVICES_FRAMEWORK_ID, wanted);
       for (const id of askers) this.askedFor.add(id);
     } else if (heldBack && !this.askTimer) {
-      // Held back by the rate limit: ask when it allows, not when something else wakes the
-      // loop. Instances posted just after an ask would otherwise wait for the next allocation
-      // cycle (1 s by default); in bench/api-reads the last apps of a run did.
+      // An app's first ask, held back by the rate limit: made when the limit allows, not when
+      // something else wakes the loop. Instances posted just after an ask would otherwise wait
+      // for the next allocation cycle (1 s by default); in bench/api-reads the last apps did.
       this.askTimer = setTimeout(() => {
         this.askTimer = undefined;
         this.scheduleTick();
