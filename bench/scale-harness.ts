@@ -23,7 +23,7 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
@@ -82,7 +82,7 @@ export function benchApps(apps: number, perApp: number, prefix = '/bench'): AppS
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** The placement loop alone over the given offers; ms for `apps` × `perApp`. */
-function placementLoop(offers: PlacementOffer[], apps: AppShape[], perApp: number): number {
+export function placementLoop(offers: PlacementOffer[], apps: AppShape[], perApp: number): number {
   const start = performance.now();
   const pool = new OfferPool(offers);
   let placed = 0;
@@ -116,6 +116,17 @@ export function gcFunction(): (() => void) | undefined {
     return runInNewContext('gc') as () => void;
   } catch {
     return undefined;
+  }
+}
+
+/** A child's CPU time (user + system) in ms, from /proc (NaN where there is none). */
+function childCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (100 a second)
+  } catch {
+    return NaN;
   }
 }
 
@@ -246,6 +257,7 @@ async function run(): Promise<ScaleFigures> {
     const progress = setInterval(() => log(`${((performance.now() - t0) / 1000).toFixed(0)} s: ${launched} launched, ${running} running`), 10_000);
     log(`POST /v2/apps × ${APPS} (${POSTS_IN_FLIGHT} in flight), ${total} instances…`);
     const t0 = performance.now();
+    const cpu0 = { master: process.cpuUsage(), agents: childCpuMs(sims.child.pid) };
     await postApps(app, apps);
     const postMs = performance.now() - t0;
     let timer: NodeJS.Timeout | undefined;
@@ -264,6 +276,13 @@ async function run(): Promise<ScaleFigures> {
       const mono = (t: number) => Math.round(Number(process.hrtime.bigint() / 1000n) - (performance.now() - t) * 1000);
       log(`timed window: ${mono(t0)}–${mono(runningAt)} µs (the monotonic clock of a CPU profile)`);
     }
+    const cpuMaster = process.cpuUsage(cpu0.master);
+    const masterCpuMs = (cpuMaster.user + cpuMaster.system) / 1000;
+    const agentsCpuMs = childCpuMs(sims.child.pid) - cpu0.agents;
+    log(
+      `CPU in the timed window: the master's process ${(masterCpuMs / 1000).toFixed(1)} s (${((masterCpuMs * 1000) / total).toFixed(0)} µs a task), ` +
+        `the agents' process ${(agentsCpuMs / 1000).toFixed(1)} s (${((agentsCpuMs * 1000) / total).toFixed(0)} µs a task), of ${(((runningAt - t0) / 1000) * availableParallelism()).toFixed(1)} s on ${availableParallelism()} cores`,
+    );
     log(`all running after ${((runningAt - t0) / 1000).toFixed(1)} s; checking constraints, measuring memory and snapshots…`);
     verify(app, apps);
     log('constraints hold; measuring memory…');

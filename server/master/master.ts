@@ -1578,7 +1578,7 @@ function diffTask(before: TaskView, after: TaskView): Partial<TaskView> {
 }
 
 /** What an agent is told to run. */
-function launchSpec(t: TaskRecord, frameworkId: string): LaunchSpec {
+export function launchSpec(t: TaskRecord, frameworkId: string): LaunchSpec {
   return {
     taskId: t.id,
     frameworkId,

@@ -1,0 +1,223 @@
+// Not a row of the table: what 0.25× the bare placement loop (issue #8, row 1) leaves per task,
+// against the least work any master that keeps the contract must do per task.
+//   npx tsx bench/placement-floor.ts
+//
+// The budget: at 0.25× the loop's rate, each task may take 4 of the loop's times end to end,
+// on this machine's cores, for the master, its SQLite writes and the simulated agents together.
+//
+// The floor: only the steps no design that keeps the contract can skip, each done the cheapest
+// way, with nothing else around them, on the real shapes (a task record, its launch and its
+// status updates captured from a small real cluster, the ids varied):
+//   - the agent protocol's JSON (ARCHITECTURE: the agent link): the master writes the launches
+//     (10 a message: 100,000 tasks on 10,000 agents), the agent reads them; the agent writes
+//     STARTING and RUNNING (20 a message), the master reads them; the master writes the acks,
+//     the agent reads them;
+//   - their bytes over one loopback WebSocket (both ends in this process; 10,000 links cost
+//     more, not less);
+//   - SQLite (WAL, synchronous=FULL, the store's schema): each task's row written at its
+//     launch and one status write when it runs (STARTING's left out: it comes in the same
+//     message as RUNNING), in transactions of 1,000 tasks (the master commits a turn's writes
+//     together; a turn is rarely that large).
+// Left out, so the floor is lower than any real design's cost: placement itself, the HTTP
+// POSTs, the services framework, the master's task table, events and the dashboard stream,
+// the agents' own bookkeeping, allocations and GC of any of it.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { ClusterEvent, LaunchSpec, StatusUpdate, TaskView } from '../protocol/types.js';
+import { build } from '../server/app.js';
+import { launchSpec } from '../server/master/master.js';
+import type { PlacementOffer } from '../server/core/placement.js';
+import { simAttributes, startSimAgents } from '../server/sim/sim.js';
+import type { TaskRecord } from '../server/store/store.js';
+import { AGENTS, APPS, LAYOUT, PER_APP, RESOURCES, benchApps, placementLoop, postApps } from './scale-harness.js';
+
+const TASKS = APPS * PER_APP;
+const PER_AGENT = Math.max(1, Math.round(TASKS / AGENTS));
+const TX = 1000;
+const RUNS = 5;
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const cpuUs = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+/** One task of each app kind, as a small real cluster makes them. */
+async function capture(): Promise<{ tasks: TaskView[]; launches: LaunchSpec[]; updates: StatusUpdate[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'yagura-floor-'));
+  const app = await build({ dataDir: dir, port: 0 });
+  const url = await app.listen();
+  const updates: StatusUpdate[] = [];
+  const sims = startSimAgents({ masterUrl: url, secret: app.agentSecret, agents: 12, resources: RESOURCES, ...LAYOUT, log: () => {}, onStatus: (u) => updates.push(u) });
+  try {
+    await sims.registered(60_000);
+    const shapes = benchApps(3, 4);
+    let running = 0;
+    const all = new Promise<void>((r) => {
+      app.master.events.subscribe((events: readonly ClusterEvent[]) => {
+        for (const e of events) if (e.kind === 'task' && e.op === 'patch' && e.data.state === 'TASK_RUNNING' && ++running === 12) r();
+      });
+    });
+    await postApps(app, shapes);
+    await all;
+    const tasks = shapes.map((s) => app.services.tasksOf(String(s.json.id))[0]!);
+    const launches = tasks.map((t) => launchSpec(t as TaskRecord, t.frameworkId));
+    return { tasks, launches, updates: tasks.flatMap((t) => updates.filter((u) => u.taskId === t.id)) };
+  } finally {
+    await sims.close();
+    await app.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `s` with its last 8 characters made unique for `i` (the same length). */
+const vary = (s: string, i: number) => s.slice(0, -8) + i.toString(16).padStart(8, '0');
+
+interface Step {
+  name: string;
+  us: number[];
+}
+
+async function main(): Promise<void> {
+  const log = (s: string) => process.stderr.write(`  ${s}\n`);
+  log('capturing a task, its launch and its updates from a small real cluster…');
+  const real = await capture();
+  const kinds = real.tasks.length;
+  const tasks: TaskView[] = [];
+  const launches: LaunchSpec[] = [];
+  const updates: StatusUpdate[] = [];
+  for (let i = 0; i < TASKS; i++) {
+    const k = i % kinds;
+    const id = vary(real.tasks[k]!.id, i);
+    tasks.push({ ...real.tasks[k]!, id });
+    launches.push({ ...real.launches[k]!, taskId: id });
+    for (const u of real.updates.filter((x) => x.taskId === real.tasks[k]!.id)) updates.push({ ...u, taskId: id, uuid: vary(u.uuid, i) });
+  }
+  if (updates.length !== 2 * TASKS) throw new Error(`captured ${real.updates.length} updates for ${kinds} tasks, expected 2 each`);
+  log(`a task record ${JSON.stringify(real.tasks[0]).length} B, its launch ${JSON.stringify(real.launches[0]).length} B, an update ${JSON.stringify(real.updates[0]).length} B`);
+
+  // the budget: the bare loop over the same agent table as the benchmark's
+  const offers: PlacementOffer[] = Array.from({ length: AGENTS }, (_, n) => ({ offerId: `o-${n}`, agentId: `a-${n}`, hostname: `sim-${n}`, attributes: simAttributes(n, LAYOUT), resources: RESOURCES }));
+  const apps = benchApps(APPS, PER_APP);
+  const loopMs: number[] = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const ms = placementLoop(offers, apps, PER_APP);
+    if (i > 0) loopMs.push(ms);
+  }
+  const loopUs = (median(loopMs) * 1000) / TASKS;
+  const cores = availableParallelism();
+  const budgetUs = (loopUs / 0.25) * cores;
+
+  const chunk = <T>(xs: T[], n: number) => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, (i + 1) * n));
+  const launchBatches = chunk(launches, PER_AGENT);
+  const updateBatches = chunk(updates, 2 * PER_AGENT);
+  const steps: Step[] = [];
+  const time = (name: string, f: () => void) => {
+    let s = steps.find((x) => x.name === name);
+    if (!s) steps.push((s = { name, us: [] }));
+    const c0 = cpuUs();
+    f();
+    s.us.push((cpuUs() - c0) / TASKS);
+  };
+
+  let launchMsgs: string[] = [];
+  let updateMsgs: string[] = [];
+  let ackMsgs: string[] = [];
+  for (let r = 0; r <= RUNS; r++) {
+    time('master: launches to JSON', () => void (launchMsgs = launchBatches.map((b) => JSON.stringify({ type: 'launches', tasks: b }))));
+    time('agent: launches from JSON', () => void launchMsgs.forEach((m) => JSON.parse(m)));
+    time('agent: STARTING and RUNNING to JSON', () => void (updateMsgs = updateBatches.map((b) => JSON.stringify({ type: 'updates', updates: b }))));
+    time('master: updates from JSON', () => void updateMsgs.forEach((m) => JSON.parse(m)));
+    time('master: acks to JSON', () => void (ackMsgs = updateBatches.map((b) => JSON.stringify({ type: 'acks', acks: b.map((u) => ({ taskId: u.taskId, uuid: u.uuid })) }))));
+    time('agent: acks from JSON', () => void ackMsgs.forEach((m) => JSON.parse(m)));
+  }
+
+  // the bytes over a loopback WebSocket, both ends here
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise((r) => wss.once('listening', r));
+  const server = new Promise<WebSocket>((r) => wss.once('connection', r));
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`, { perMessageDeflate: false });
+  await new Promise((r) => client.once('open', r));
+  const master = await server;
+  const transfer = async (from: WebSocket, to: WebSocket, msgs: string[]) => {
+    let got = 0;
+    const done = new Promise<void>((r) => {
+      const on = () => {
+        if (++got === msgs.length) {
+          to.off('message', on);
+          r();
+        }
+      };
+      to.on('message', on);
+    });
+    for (const m of msgs) from.send(m);
+    await done;
+  };
+  const wsStep: Step = { name: 'both: the bytes over a WebSocket (one link)', us: [] };
+  steps.push(wsStep);
+  for (let r = 0; r <= RUNS; r++) {
+    const c0 = cpuUs();
+    await transfer(master, client, launchMsgs);
+    await transfer(client, master, updateMsgs);
+    await transfer(master, client, ackMsgs);
+    wsStep.us.push((cpuUs() - c0) / TASKS);
+  }
+  client.terminate();
+  wss.close();
+
+  // SQLite, the store's schema, at its cheapest: each task's row written once at its launch, and
+  // one status write when it runs (STARTING and RUNNING came in one message: only the later one
+  // need be kept, and the agent's acks of both wait for it)
+  const sqlStep: Step = { name: 'master: SQLite (WAL, synchronous=FULL), a row at the launch and one status write', us: [] };
+  steps.push(sqlStep);
+  const rows = tasks.map((t) => JSON.stringify(t));
+  const running = updates.filter((u) => u.state === 'TASK_RUNNING');
+  if (running.length !== TASKS) throw new Error(`${running.length} RUNNING updates for ${TASKS} tasks`);
+  const statusOf = running.map((u) => JSON.stringify({ state: u.state, statusUuid: u.uuid, updatedAt: u.timestamp }));
+  for (let r = 0; r <= RUNS; r++) {
+    const dir = mkdtempSync(join(tmpdir(), 'yagura-floor-db-'));
+    const db = new Database(join(dir, 'floor.db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE tasks (id TEXT PRIMARY KEY, framework_id TEXT NOT NULL, agent_id TEXT NOT NULL, data TEXT NOT NULL); CREATE TABLE task_status (id TEXT PRIMARY KEY, state TEXT NOT NULL, status TEXT) WITHOUT ROWID;');
+    const putTask = db.prepare('INSERT INTO tasks (id, framework_id, agent_id, data) VALUES (?, ?, ?, ?)');
+    const putStatus = db.prepare('INSERT INTO task_status (id, state, status) VALUES (?, ?, ?)');
+    const c0 = cpuUs();
+    for (let i = 0; i < TASKS; i += TX) {
+      const end = Math.min(TASKS, i + TX);
+      db.transaction(() => {
+        for (let j = i; j < end; j++) putTask.run(tasks[j]!.id, tasks[j]!.frameworkId, tasks[j]!.agentId, rows[j]);
+      })();
+      db.transaction(() => {
+        for (let j = i; j < end; j++) putStatus.run(running[j]!.taskId, running[j]!.state, statusOf[j]);
+      })();
+    }
+    if (r > 0) sqlStep.us.push((cpuUs() - c0) / TASKS);
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  let sum = 0;
+  let masterSum = 0;
+  console.log(`\n${TASKS} tasks on ${AGENTS} agents, ${cores} cores; CPU µs per task, median of ${RUNS} runs (the first of each step dropped)`);
+  for (const s of steps) {
+    const us = s.name.startsWith('master: SQLite') ? median(s.us) : median(s.us.slice(1));
+    sum += us;
+    if (s.name.startsWith('master:')) masterSum += us;
+    console.log(`  ${us.toFixed(2).padStart(7)}  ${s.name}`);
+  }
+  console.log(`  ${sum.toFixed(2).padStart(7)}  the floor`);
+  console.log(`the bare placement loop: ${loopUs.toFixed(2)} µs a task (${Math.round(1e6 / loopUs)}/s)`);
+  console.log(`0.25× of it, end to end: ${(loopUs / 0.25).toFixed(2)} µs a task of wall time = ${budgetUs.toFixed(2)} µs of CPU on ${cores} cores: the budget`);
+  console.log(`the floor is ${(sum / budgetUs).toFixed(2)}× the budget; at best the ratio could reach ${((cores * loopUs) / sum).toFixed(3)}× with nothing but the floor`);
+  console.log(
+    `the master's steps alone (its share of the WebSocket left out, as if the agents were on other machines): ${masterSum.toFixed(2)} µs, ${(masterSum / budgetUs).toFixed(2)}× the budget, ` +
+      `leaving ${(budgetUs - masterSum).toFixed(2)} µs of CPU a task for its share of the WebSocket, placement itself (${loopUs.toFixed(2)} µs) and everything else`,
+  );
+}
+
+await main();
