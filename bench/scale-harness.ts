@@ -256,6 +256,7 @@ async function run(): Promise<ScaleFigures> {
     });
     const progress = setInterval(() => log(`${((performance.now() - t0) / 1000).toFixed(0)} s: ${launched} launched, ${running} running`), 10_000);
     log(`POST /v2/apps × ${APPS} (${POSTS_IN_FLIGHT} in flight), ${total} instances…`);
+    const msgs0 = await sims.counters();
     const t0 = performance.now();
     const cpu0 = { master: process.cpuUsage(), agents: childCpuMs(sims.child.pid) };
     await postApps(app, apps);
@@ -283,6 +284,10 @@ async function run(): Promise<ScaleFigures> {
       `CPU in the timed window: the master's process ${(masterCpuMs / 1000).toFixed(1)} s (${((masterCpuMs * 1000) / total).toFixed(0)} µs a task), ` +
         `the agents' process ${(agentsCpuMs / 1000).toFixed(1)} s (${((agentsCpuMs * 1000) / total).toFixed(0)} µs a task), of ${(((runningAt - t0) / 1000) * availableParallelism()).toFixed(1)} s on ${availableParallelism()} cores`,
     );
+    const msgs1 = await sims.counters(); // an IPC round trip after the window: a few heartbeats more at most
+    const into = msgs1.messagesIn - msgs0.messagesIn;
+    const out = msgs1.messagesOut - msgs0.messagesOut;
+    log(`messages over the agents' links in the timed window: ${into} to the agents (${(into / total).toFixed(2)} a task), ${out} from them (${(out / total).toFixed(2)} a task)`);
     log(`all running after ${((runningAt - t0) / 1000).toFixed(1)} s; checking constraints, measuring memory and snapshots…`);
     verify(app, apps);
     log('constraints hold; measuring memory…');

@@ -94,6 +94,9 @@ export interface SimCounters {
   resent: number;
   acks: number;
   heartbeats: number;
+  /** Messages over the agents' links: received from the master, and sent to it (heartbeats included). */
+  messagesIn: number;
+  messagesOut: number;
 }
 
 export interface SimAgentInfo {
@@ -239,6 +242,8 @@ class SimGroup {
     resent: 0,
     acks: 0,
     heartbeats: 0,
+    messagesIn: 0,
+    messagesOut: 0,
   };
   readonly wsUrl: string;
   readonly random: () => number;
@@ -376,6 +381,7 @@ class SimAgent {
     });
     ws.on('message', (data: WebSocket.RawData) => {
       if (this.ws !== ws) return;
+      this.g.counters.messagesIn++;
       const raw = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
       const msg = parseMasterMessage(raw);
       if (!msg) {
@@ -464,6 +470,7 @@ class SimAgent {
       });
     }
     ws.send(JSON.stringify(msg));
+    this.g.counters.messagesOut++;
     return true;
   }
 
