@@ -39,8 +39,9 @@ const TASKS = APPS * PER_APP;
 const PER_AGENT = Math.max(1, Math.round(TASKS / AGENTS));
 /**
  * Tasks a message in the benchmark: sim-placement logs the messages over the agents' links in
- * its timed window; session 14 saw 0.64 a task to the agents (launches and acks: ~3 tasks a
- * message) and 0.51 from them (updates and heartbeats).
+ * its timed window; session 14 saw 0.46–0.68 a task to the agents over 6 runs (launches and
+ * acks, about as many of each: 3–4 tasks a message) and 0.40–0.53 from them (updates and
+ * heartbeats).
  */
 const PER_MESSAGE = Number(process.env.BENCH_FLOOR_PER_MESSAGE ?? 3);
 const TX = 1000;

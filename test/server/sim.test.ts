@@ -153,7 +153,11 @@ describe('simulated agents', { timeout: 60_000 }, () => {
       link = ws;
       ws.on('message', (raw) => got.push(JSON.parse(raw.toString()) as AgentToMaster));
     });
-    const send = (msg: MasterToAgent) => link!.send(JSON.stringify(msg));
+    let sent = 0;
+    const send = (msg: MasterToAgent) => {
+      sent++;
+      link!.send(JSON.stringify(msg));
+    };
     const statuses = () => got.flatMap((x) => (x.type === 'status' ? [x.update] : []));
     const port = (wss.address() as { port: number }).port;
     sim = startSimAgents({ masterUrl: `http://127.0.0.1:${port}`, secret: 'sekrit', agents: 1, statusRetryMs: 100, zones: 0, racks: 0, regions: 0 });
@@ -195,6 +199,12 @@ describe('simulated agents', { timeout: 60_000 }, () => {
         (({ state, reason }) => ({ state, reason }))(statuses().find((u) => u.taskId === 'nope')!),
         { state: 'TASK_DROPPED', reason: 'REASON_TASK_UNKNOWN' },
       );
+
+      // the sim counts the messages over its link both ways, as the other end saw them (a
+      // heartbeat may be on its way: wait for a moment when none is)
+      await waitFor(() => sim!.counters.messagesOut === got.length, 5000, 'every message sent counted');
+      assert.equal(sim.counters.messagesIn, sent);
+      assert.ok(sent >= 8 && got.length >= 10, `${sent} messages in, ${got.length} out`);
 
       // a new link re-registers with the agent id it was given
       link!.terminate();
