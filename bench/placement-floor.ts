@@ -8,16 +8,19 @@
 // The floor: only the steps no design that keeps the contract can skip, each done the cheapest
 // way, with nothing else around them, on the real shapes (a task record, its launch and its
 // status updates captured from a small real cluster, the ids varied):
-//   - the agent protocol's JSON (ARCHITECTURE: the agent link): the master writes the launches
-//     (10 a message: 100,000 tasks on 10,000 agents), the agent reads them; the agent writes
-//     STARTING and RUNNING (20 a message), the master reads them; the master writes the acks,
-//     the agent reads them;
-//   - their bytes over one loopback WebSocket (both ends in this process; 10,000 links cost
-//     more, not less);
+//   - the agent protocol's JSON (ARCHITECTURE: the agent link): the master writes the launches,
+//     the agent reads them; the agent writes STARTING and RUNNING (one message), the master
+//     reads them; the master writes the acks, the agent reads them;
+//   - their bytes over one loopback WebSocket (both ends in this process; over 10,000 links
+//     each message is a write of its own all the same);
 //   - SQLite (WAL, synchronous=FULL, the store's schema): each task's row written at its
 //     launch and one status write when it runs (STARTING's left out: it comes in the same
 //     message as RUNNING), in transactions of 1,000 tasks (the master commits a turn's writes
 //     together; a turn is rarely that large).
+// Each at two densities: 10 tasks a message (every agent's tasks in one: 100,000 tasks on
+// 10,000 agents) and PER_MESSAGE, the benchmark's; and for two protocols: Yagura's, and a
+// hypothetical one cut to the bone (below), the best a redesign of the protocol and the rows
+// could hope for.
 // Left out, so the floor is lower than any real design's cost: placement itself, the HTTP
 // POSTs, the services framework, the master's task table, events and the dashboard stream,
 // the agents' own bookkeeping, allocations and GC of any of it.
